@@ -1,0 +1,104 @@
+// Tern CPU kernels: the hot loops of the CPU backend, in C so that they are always built
+// optimised and can use AVX-512 / AVX2 intrinsics chosen at run time (tern_cpu_features).
+//
+// Conventions
+// - A weight matrix W is [rows, cols] row-major (HF layout: rows = out features,
+//   cols = in features). Quantized types (GGML ids, see DType.swift) store each row as
+//   cols / block_size blocks; `wtype` is the GGML type id.
+// - Activations are f32, token-major: X is [n_tokens, cols].
+// - Every function that takes a tern_pool may split its work over the pool's threads;
+//   pool may be NULL (single-threaded).
+#ifndef TERN_KERNELS_H
+#define TERN_KERNELS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- CPU features -------------------------------------------------------------------
+enum {
+    TERN_CPU_AVX2 = 1 << 0,
+    TERN_CPU_FMA = 1 << 1,
+    TERN_CPU_F16C = 1 << 2,
+    TERN_CPU_AVX512F = 1 << 3,
+    TERN_CPU_AVX512BW = 1 << 4,
+    TERN_CPU_AVX512VNNI = 1 << 5,
+    TERN_CPU_AVX512BF16 = 1 << 6,
+    TERN_CPU_AVXVNNI = 1 << 7,
+};
+/// Bitmask of TERN_CPU_* detected at run time (cpuid + OS support of the registers).
+int tern_cpu_features(void);
+/// Restrict the kernels to a subset of the detected features (tests use this to check
+/// every code path against the portable one). Pass -1 to restore all detected features.
+void tern_set_cpu_features_mask(int mask);
+
+// ---- thread pool --------------------------------------------------------------------
+/// A fixed pool of worker threads that spin briefly between jobs (then sleep), so that
+/// back-to-back small ops do not pay a wake-up each. The calling thread takes part.
+typedef struct tern_pool tern_pool;
+typedef void (*tern_task_fn)(void *ctx, int task, int n_tasks);
+tern_pool *tern_pool_create(int n_threads);
+void tern_pool_destroy(tern_pool *pool);
+int tern_pool_threads(const tern_pool *pool);
+/// Runs fn(ctx, i, n_tasks) for i in [0, n_tasks) across the pool; returns when all are done.
+void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *ctx, int n_tasks);
+
+// ---- weights ------------------------------------------------------------------------
+/// 1 if matmul / dequantize support this GGML type id.
+int tern_type_supported(int wtype);
+/// Dequantize rows [row_begin, row_begin + n_rows) of W into out [n_rows, cols].
+void tern_dequantize_rows(const void *w, int wtype, int64_t cols, int64_t row_begin,
+                          int64_t n_rows, float *out);
+/// Embedding lookup: out[i, :] = dequantized row ids[i] of W [rows, cols].
+void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, int64_t n,
+                   float *out);
+/// Y [n_tokens, rows] = X [n_tokens, cols] · Wᵀ, computed on W's blocks directly (no
+/// dequantized copy). With accumulate != 0, Y += X · Wᵀ (a fused residual add).
+void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
+                 const float *x, int64_t n_tokens, float *y, int accumulate);
+
+// ---- elementwise --------------------------------------------------------------------
+/// y[t, :] = x[t, :] / rms(x[t, :]) * (w + weight_offset); y may equal x.
+/// (weight_offset is 0 for Llama, 1 for Gemma's (1 + w) norms.)
+void tern_rmsnorm(const float *x, const float *w, float *y, int64_t n_tokens, int64_t dim,
+                  float eps, float weight_offset);
+/// gate[i] = silu(gate[i]) * up[i] for i in [0, n).
+void tern_silu_mul(float *gate, const float *up, int64_t n);
+/// x[i] += y[i] for i in [0, n).
+void tern_add(float *x, const float *y, int64_t n);
+/// Rotary embedding in place on x [n_tokens, n_heads, head_dim], over the first rot_dim
+/// dims of each head. inv_freq has rot_dim / 2 entries (scaling already applied).
+/// neox != 0: pairs (i, i + rot_dim/2) (HF "rotate_half"); neox == 0: pairs (2i, 2i+1)
+/// (llama.cpp "normal", which permuted GGUF llama Q/K weights need).
+void tern_rope(float *x, int64_t n_tokens, int n_heads, int head_dim, int rot_dim,
+               const int32_t *positions, const float *inv_freq, int neox);
+
+// ---- paged KV cache and attention ---------------------------------------------------
+/// Writes K and V rows [n_tokens, kv_dim] into the caches [num_slots, kv_dim] at
+/// slot_mapping[t] (slot = block * block_size + offset; negative slots are skipped).
+void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_dim,
+                   const int64_t *slot_mapping, float *k_cache, float *v_cache);
+/// Causal attention over the paged cache for a ragged batch.
+///   q            [n_tokens, n_heads, head_dim]
+///   k/v_cache    [num_blocks, block_size, n_kv_heads, head_dim]
+///   query_start  [n_seqs + 1]: sequence s owns query rows [query_start[s], query_start[s+1])
+///   seq_lens     [n_seqs]: context length of s after this step; its q_len queries are the
+///                last q_len positions, so query j of s is at position seq_len - q_len + j
+///                and sees keys 0 ... that position.
+///   block_table  [n_seqs, max_blocks]
+///   sliding_window: if > 0, a query at position p sees only keys > p - sliding_window.
+///   out          [n_tokens, n_heads, head_dim]
+/// Heads are grouped: query head h reads kv head h / (n_heads / n_kv_heads).
+void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
+                          const float *v_cache, int block_size, int n_heads, int n_kv_heads,
+                          int head_dim, int n_seqs, const int32_t *query_start,
+                          const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
+                          float scale, int sliding_window, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
