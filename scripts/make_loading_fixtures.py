@@ -216,7 +216,7 @@ def safetensors_arrays(names_and_kinds):
 def describe_safetensors(path):
     raw = Path(path).read_bytes()
     tensors = {name: {"dtype": info["dtype"], "shape": info["shape"], "crc32": zlib.crc32(bytes(info["data"]))}
-               for name, info in deserialize(raw)}
+               for name, info in sorted(deserialize(raw))}
     with safe_open(path, framework="numpy") as handle:
         metadata = handle.metadata() or {}
     return {"metadata": metadata, "tensors": tensors}
@@ -237,7 +237,9 @@ def main():
         ("embed.weight", "F32", (6, 4)), ("norm.weight", "F16", (4,)), ("proj.weight", "BF16", (3, 4)),
         ("position_ids", "I64", (1, 5)), ("mask", "U8", (2, 3)), ("scale", "F64", (2,)),
     ])
-    write_safetensors(OUT / "single.safetensors", single, {"format": "pt", "note": "tern fixture ✓"})
+    # One metadata key: the serializer writes several in hash order, which would make the
+    # file differ from run to run.
+    write_safetensors(OUT / "single.safetensors", single, {"format": "pt ✓"})
     (OUT / "single.json").write_text(json.dumps(describe_safetensors(OUT / "single.safetensors"), indent=1,
                                                 ensure_ascii=False) + "\n")
 
@@ -257,6 +259,7 @@ def main():
         write_safetensors(folder / shard, arrays, {"format": "pt"})
         weight_map.update({name: shard for name in arrays})
         description["tensors"].update(describe_safetensors(folder / shard)["tensors"])
+    description["tensors"] = dict(sorted(description["tensors"].items()))
     total = sum(array.nbytes for arrays in shards.values() for _, _, array in arrays.values())
     index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
     (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
