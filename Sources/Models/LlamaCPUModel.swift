@@ -1,0 +1,155 @@
+import CPUBackend
+import CTernKernels
+import Tensors
+
+/// The Llama-family forward pass on the CPU backend.
+///
+/// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3) →
+/// RoPE → K/V written into the paged cache → paged attention → output projection added to
+/// the residual → RMSNorm → SwiGLU MLP added to the residual. Decode time is spent almost
+/// all in the matmuls reading the quantized weights; attention matters only for long
+/// contexts. Scratch buffers grow to the largest batch seen and are then reused.
+public final class LlamaCPUModel: ModelExecutor {
+    public let config: ModelConfig
+    public let weights: LlamaWeights
+    public let rope: RotaryEmbedding
+    public let pool: CPUThreadPool
+    public let kvCache: CPUKVCache
+    public var blockSize: Int { kvCache.blockSize }
+    public var blockCount: Int { kvCache.blockCount }
+
+    private let residual = FloatBuffer(count: 0)     // (T, hidden)
+    private let normed = FloatBuffer(count: 0)       // (T, hidden)
+    private let query = FloatBuffer(count: 0)        // (T, heads * headDim)
+    private let key = FloatBuffer(count: 0)          // (T, kvHeads * headDim)
+    private let value = FloatBuffer(count: 0)        // (T, kvHeads * headDim)
+    private let attention = FloatBuffer(count: 0)    // (T, heads * headDim)
+    private let gate = FloatBuffer(count: 0)         // (T, intermediate)
+    private let up = FloatBuffer(count: 0)           // (T, intermediate)
+    private let lastHidden = FloatBuffer(count: 0)   // (B', hidden)
+    private let logits = FloatBuffer(count: 0)       // (B', vocab)
+
+    public init(config: ModelConfig, weights: LlamaWeights, pool: CPUThreadPool, blockCount: Int,
+                blockSize: Int) throws {
+        self.config = config
+        self.weights = weights
+        self.pool = pool
+        rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
+                               style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
+        kvCache = try CPUKVCache(layerCount: config.layerCount, blockCount: blockCount, blockSize: blockSize,
+                                 kvDim: config.kvDim)
+    }
+
+    private func reserve(tokens: Int, logitRows: Int) {
+        let c = config
+        residual.reserve(tokens * c.hiddenSize)
+        normed.reserve(tokens * c.hiddenSize)
+        query.reserve(tokens * c.qDim)
+        key.reserve(tokens * c.kvDim)
+        value.reserve(tokens * c.kvDim)
+        attention.reserve(tokens * c.qDim)
+        gate.reserve(tokens * c.intermediateSize)
+        up.reserve(tokens * c.intermediateSize)
+        lastHidden.reserve(logitRows * c.hiddenSize)
+        logits.reserve(logitRows * c.vocabularySize)
+    }
+
+    public func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
+        let c = config
+        let tokens = batch.tokenCount
+        let logitRows = batch.logitsIndices.count
+        guard tokens > 0 else { return UnsafeBufferPointer(start: logits.pointer, count: 0) }
+        reserve(tokens: tokens, logitRows: logitRows)
+
+        batch.tokenIDs.withUnsafeBufferPointer { ids in
+            tern_get_rows(weights.embedding.bytes.baseAddress, dtypeID(weights.embedding), Int64(c.hiddenSize),
+                          ids.baseAddress, Int64(tokens), residual.pointer)
+        }
+        for (index, layer) in weights.layers.enumerated() {
+            attentionBlock(layer: layer, index: index, batch: batch)
+            mlpBlock(layer: layer, tokens: tokens)
+        }
+
+        // Only the rows that sample need the final norm and the (large) LM head.
+        for (row, flat) in batch.logitsIndices.enumerated() {
+            (lastHidden.pointer + row * c.hiddenSize)
+                .update(from: residual.pointer + Int(flat) * c.hiddenSize, count: c.hiddenSize)
+        }
+        rmsNorm(lastHidden.pointer, weights.finalNorm, into: lastHidden.pointer, rows: logitRows, dim: c.hiddenSize)
+        matmul(weights.lmHead, lastHidden.pointer, tokens: logitRows, into: logits.pointer)
+        return UnsafeBufferPointer(start: logits.pointer, count: logitRows * c.vocabularySize)
+    }
+
+    private func attentionBlock(layer: LlamaLayerWeights, index: Int, batch: ForwardBatch) {
+        let c = config
+        let tokens = batch.tokenCount
+        rmsNorm(residual.pointer, layer.attentionNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
+        linear(layer.query, normed.pointer, tokens: tokens, into: query.pointer)
+        linear(layer.key, normed.pointer, tokens: tokens, into: key.pointer)
+        linear(layer.value, normed.pointer, tokens: tokens, into: value.pointer)
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
+            rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
+        }
+        let neox: Int32 = rope.style == .neox ? 1 : 0
+        batch.positions.withUnsafeBufferPointer { positions in
+            rope.inverseFrequencies.withUnsafeBufferPointer { frequencies in
+                tern_rope(query.pointer, Int64(tokens), Int32(c.headCount), Int32(c.headDim), Int32(rope.rotaryDim),
+                          positions.baseAddress, frequencies.baseAddress, neox)
+                tern_rope(key.pointer, Int64(tokens), Int32(c.kvHeadCount), Int32(c.headDim), Int32(rope.rotaryDim),
+                          positions.baseAddress, frequencies.baseAddress, neox)
+            }
+        }
+        let keys = kvCache.keys(layer: index)
+        let values = kvCache.values(layer: index)
+        batch.slotMapping.withUnsafeBufferPointer { slots in
+            tern_kv_write(key.pointer, value.pointer, Int64(tokens), Int64(c.kvDim), slots.baseAddress, keys, values)
+        }
+        batch.queryStartLocations.withUnsafeBufferPointer { starts in
+            batch.sequenceLengths.withUnsafeBufferPointer { lengths in
+                batch.blockTable.withUnsafeBufferPointer { table in
+                    tern_paged_attention(
+                        pool.pointer, query.pointer, keys, values, Int32(kvCache.blockSize), Int32(c.headCount),
+                        Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount), starts.baseAddress,
+                        lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
+                        1 / Float(c.headDim).squareRoot(), Int32(c.slidingWindow), attention.pointer)
+                }
+            }
+        }
+        matmul(layer.output.weight, attention.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
+    }
+
+    private func mlpBlock(layer: LlamaLayerWeights, tokens: Int) {
+        let c = config
+        rmsNorm(residual.pointer, layer.mlpNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
+        linear(layer.gate, normed.pointer, tokens: tokens, into: gate.pointer)
+        linear(layer.up, normed.pointer, tokens: tokens, into: up.pointer)
+        tern_silu_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
+        matmul(layer.down.weight, gate.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
+    }
+
+    // MARK: kernels
+
+    private func dtypeID(_ tensor: TensorData) -> Int32 { Int32(tensor.dtype.rawValue) }
+
+    private func matmul(_ weight: TensorData, _ x: UnsafePointer<Float>, tokens: Int,
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        tern_matmul(pool.pointer, weight.bytes.baseAddress, dtypeID(weight), Int64(weight.shape[0]),
+                    Int64(weight.shape[1]), x, Int64(tokens), y, accumulate ? 1 : 0)
+    }
+
+    private func linear(_ layer: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        matmul(layer.weight, x, tokens: tokens, into: y)
+        guard let bias = layer.bias else { return }
+        bias.withUnsafeBufferPointer { b in
+            for t in 0..<tokens { tern_add(y + t * layer.outFeatures, b.baseAddress, Int64(layer.outFeatures)) }
+        }
+    }
+
+    private func rmsNorm(_ x: UnsafePointer<Float>, _ weight: [Float], into y: UnsafeMutablePointer<Float>,
+                         rows: Int, dim: Int) {
+        weight.withUnsafeBufferPointer { w in
+            tern_rmsnorm(x, w.baseAddress, y, Int64(rows), Int64(dim), config.rmsNormEpsilon, 0)
+        }
+    }
+}

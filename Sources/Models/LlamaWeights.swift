@@ -1,0 +1,111 @@
+import CTernKernels
+import ModelLoading
+import Tensors
+
+/// A linear layer y = x·Wᵀ (+ b). The weight stays in the mapped file, in its own type.
+public struct Linear: Sendable {
+    /// [outFeatures, inFeatures]
+    public let weight: TensorData
+    /// [outFeatures], if the layer has a bias.
+    public let bias: [Float]?
+
+    public var outFeatures: Int { weight.shape[0] }
+    public var inFeatures: Int { weight.shape[1] }
+}
+
+/// The weights of one decoder layer.
+public struct LlamaLayerWeights: Sendable {
+    public let attentionNorm: [Float]  // [hidden]
+    public let query: Linear           // [heads * headDim, hidden]
+    public let key: Linear             // [kvHeads * headDim, hidden]
+    public let value: Linear           // [kvHeads * headDim, hidden]
+    public let output: Linear          // [hidden, heads * headDim]
+    public let queryNorm: [Float]?     // [headDim] (Qwen3)
+    public let keyNorm: [Float]?       // [headDim] (Qwen3)
+    public let mlpNorm: [Float]        // [hidden]
+    public let gate: Linear            // [intermediate, hidden]
+    public let up: Linear              // [intermediate, hidden]
+    public let down: Linear            // [hidden, intermediate]
+}
+
+/// All weights of a Llama-family model, checked against its config.
+public struct LlamaWeights: Sendable {
+    public let embedding: TensorData   // [vocab, hidden]
+    public let layers: [LlamaLayerWeights]
+    public let finalNorm: [Float]      // [hidden]
+    /// [vocab, hidden]; the embedding itself when the model ties them.
+    public let lmHead: TensorData
+    /// Per-pair RoPE frequency divisors of GGUF Llama 3.1 files (`rope_freqs.weight`).
+    public let ropeFrequencyFactors: [Float]?
+    /// The store the tensors point into; kept alive as long as the weights.
+    public let store: any WeightStore
+
+    /// Looks up and checks every tensor; `progress(done, total)` is called per layer.
+    public init(store: any WeightStore, config c: ModelConfig, naming: WeightNaming,
+                progress: (Int, Int) -> Void = { _, _ in }) throws {
+        self.store = store
+        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> TensorData {
+            let tensor = try store.tensor(naming.storeName(name), shape: [rows, columns])
+            guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
+                throw ModelConfigError(source: store.path,
+                                       message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
+            }
+            guard columns % tensor.dtype.blockSize == 0 else {
+                throw ModelConfigError(source: store.path,
+                                       message: "tensor '\(tensor.name)': \(columns) columns is not a multiple of \(tensor.dtype)'s block of \(tensor.dtype.blockSize)")
+            }
+            return tensor
+        }
+        func vector(_ name: String, _ count: Int) throws -> [Float] {
+            let tensor = try store.tensor(naming.storeName(name), shape: [count])
+            return try Self.floats(tensor, source: store.path)
+        }
+        func linear(_ name: String, _ rows: Int, _ columns: Int, bias: Bool) throws -> Linear {
+            Linear(weight: try matrix("\(name).weight", rows, columns),
+                   bias: bias ? try vector("\(name).bias", rows) : nil)
+        }
+
+        embedding = try matrix("model.embed_tokens.weight", c.vocabularySize, c.hiddenSize)
+        var layers: [LlamaLayerWeights] = []
+        for index in 0..<c.layerCount {
+            let p = "model.layers.\(index)"
+            layers.append(LlamaLayerWeights(
+                attentionNorm: try vector("\(p).input_layernorm.weight", c.hiddenSize),
+                query: try linear("\(p).self_attn.q_proj", c.qDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                key: try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                value: try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
+                queryNorm: c.family.hasQKNorm ? try vector("\(p).self_attn.q_norm.weight", c.headDim) : nil,
+                keyNorm: c.family.hasQKNorm ? try vector("\(p).self_attn.k_norm.weight", c.headDim) : nil,
+                mlpNorm: try vector("\(p).post_attention_layernorm.weight", c.hiddenSize),
+                gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                up: try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)))
+            progress(index + 1, c.layerCount)
+        }
+        self.layers = layers
+        finalNorm = try vector("model.norm.weight", c.hiddenSize)
+        let lmHeadName = naming.storeName("lm_head.weight")
+        if !c.tieWordEmbeddings || store.contains(lmHeadName) {
+            lmHead = try matrix("lm_head.weight", c.vocabularySize, c.hiddenSize)
+        } else {
+            lmHead = embedding
+        }
+        ropeFrequencyFactors = store.contains("rope_freqs.weight")
+            ? try Self.floats(try store.tensor("rope_freqs.weight", shape: [c.headDim / 2]), source: store.path)
+            : nil
+    }
+
+    /// A small tensor (norm weight, bias) as Floats, whatever its stored type.
+    static func floats(_ tensor: TensorData, source: String) throws -> [Float] {
+        guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
+            throw ModelConfigError(source: source, message: "tensor '\(tensor.name)' has unsupported type \(tensor.dtype)")
+        }
+        var result = [Float](repeating: 0, count: tensor.elementCount)
+        result.withUnsafeMutableBufferPointer { out in
+            tern_dequantize_rows(tensor.bytes.baseAddress, Int32(tensor.dtype.rawValue),
+                                 Int64(tensor.elementCount), 0, 1, out.baseAddress)
+        }
+        return result
+    }
+}

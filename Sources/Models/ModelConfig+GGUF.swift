@@ -1,0 +1,60 @@
+import ModelLoading
+
+extension ModelConfig {
+    /// Reads the `{arch}.*` keys of a GGUF file. `llama` files (Llama, Mistral, SmolLM2) had
+    /// their Q/K rows permuted by the converter and take interleaved RoPE; Qwen files were
+    /// not permuted and take the neox form.
+    public init(gguf file: GGUFFile) throws {
+        let source = file.path
+        func fail(_ message: String) -> ModelConfigError { ModelConfigError(source: source, message: message) }
+        guard let architecture = file.metadata["general.architecture"]?.string else {
+            throw fail("missing 'general.architecture'")
+        }
+        guard let family = ModelFamily.resolve(architecture: architecture) else {
+            throw fail("unknown architecture '\(architecture)'; Tern runs llama, mistral, qwen2 and qwen3 GGUF files")
+        }
+        func int(_ key: String) -> Int? { file.metadata["\(architecture).\(key)"]?.int }
+        func double(_ key: String) -> Double? { file.metadata["\(architecture).\(key)"]?.double }
+        func required(_ key: String) throws -> Int {
+            guard let value = int(key) else { throw fail("missing or non-integer '\(architecture).\(key)'") }
+            return value
+        }
+        let hidden = try required("embedding_length")
+        let heads = try required("attention.head_count")
+        let vocabulary = int("vocab_size") ?? file.metadata["tokenizer.ggml.tokens"]?.array?.count
+        guard let vocabulary else { throw fail("neither '\(architecture).vocab_size' nor 'tokenizer.ggml.tokens' gives the vocabulary size") }
+
+        var scaling = RoPEScaling.none
+        switch file.metadata["\(architecture).rope.scaling.type"]?.string {
+        case nil, "none":
+            break
+        case "linear":
+            guard let factor = double("rope.scaling.factor") else { throw fail("linear rope scaling without '\(architecture).rope.scaling.factor'") }
+            scaling = .linear(factor: factor)
+        case let other?:
+            throw fail("unsupported rope scaling type '\(other)'")
+        }
+        let eos = [file.metadata["tokenizer.ggml.eos_token_id"]?.int, file.metadata["tokenizer.ggml.eot_token_id"]?.int]
+            .compactMap { $0 }
+
+        self.init(
+            family: family == .mistral ? .llama : family,
+            vocabularySize: vocabulary,
+            hiddenSize: hidden,
+            intermediateSize: try required("feed_forward_length"),
+            layerCount: try required("block_count"),
+            headCount: heads,
+            kvHeadCount: int("attention.head_count_kv") ?? heads,
+            headDim: int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0),
+            rmsNormEpsilon: Float(double("attention.layer_norm_rms_epsilon") ?? 1e-6),
+            ropeTheta: double("rope.freq_base") ?? 10000,
+            ropeScaling: scaling,
+            ropeStyle: (family == .llama || family == .mistral) ? .interleaved : .neox,
+            maxPositionEmbeddings: int("context_length") ?? 4096,
+            tieWordEmbeddings: !file.contains("output.weight"),
+            slidingWindow: int("attention.sliding_window") ?? 0,
+            bosTokenID: file.metadata["tokenizer.ggml.bos_token_id"]?.int.map(Int32.init),
+            eosTokenIDs: Array(Set(eos)).sorted().map(Int32.init))
+        try validate(source: source)
+    }
+}

@@ -1,0 +1,74 @@
+import ModelLoading
+
+extension ModelConfig {
+    /// Reads an HF `config.json` (both the `rope_theta` / `rope_scaling` keys of older
+    /// checkpoints and transformers 5's `rope_parameters`).
+    public init(huggingFace config: JSONValue, source: String) throws {
+        func fail(_ message: String) -> ModelConfigError { ModelConfigError(source: source, message: message) }
+        func required(_ key: String) throws -> Int {
+            guard let value = config[key]?.int else { throw fail("missing or non-integer '\(key)'") }
+            return value
+        }
+        let names = (config["architectures"]?.strings ?? []) + [config["model_type"]?.string].compactMap { $0 }
+        guard let family = names.lazy.compactMap(ModelFamily.resolve).first else {
+            let given = names.isEmpty ? "none given" : names.map { "'\($0)'" }.joined(separator: ", ")
+            throw fail("unknown architecture (\(given)); Tern runs \(ModelFamily.supportedNames.joined(separator: ", "))")
+        }
+        let hidden = try required("hidden_size")
+        let heads = try required("num_attention_heads")
+        let rope = config["rope_parameters"] ?? config["rope_scaling"]
+        let theta = config["rope_theta"]?.double ?? config["rope_parameters"]?["rope_theta"]?.double ?? 10000
+
+        var slidingWindow = 0
+        if family == .mistral, let window = config["sliding_window"]?.int {
+            slidingWindow = window
+        } else if config["use_sliding_window"]?.bool == true {
+            throw fail("use_sliding_window is set; Tern does not run Qwen's per-layer sliding windows")
+        }
+        let eos = config["eos_token_id"].flatMap { $0.ints ?? $0.int.map { [$0] } } ?? []
+
+        self.init(
+            family: family,
+            vocabularySize: try required("vocab_size"),
+            hiddenSize: hidden,
+            intermediateSize: try required("intermediate_size"),
+            layerCount: try required("num_hidden_layers"),
+            headCount: heads,
+            kvHeadCount: config["num_key_value_heads"]?.int ?? heads,
+            headDim: config["head_dim"]?.int ?? (heads > 0 ? hidden / heads : 0),
+            rmsNormEpsilon: Float(config["rms_norm_eps"]?.double ?? 1e-6),
+            ropeTheta: theta,
+            ropeScaling: try Self.ropeScaling(rope, fail: fail),
+            ropeStyle: .neox,
+            maxPositionEmbeddings: config["max_position_embeddings"]?.int ?? 4096,
+            tieWordEmbeddings: config["tie_word_embeddings"]?.bool ?? false,
+            slidingWindow: slidingWindow,
+            bosTokenID: config["bos_token_id"]?.int.map(Int32.init),
+            eosTokenIDs: eos.map(Int32.init))
+        try validate(source: source)
+    }
+
+    private static func ropeScaling(
+        _ rope: JSONValue?, fail: (String) -> ModelConfigError
+    ) throws -> RoPEScaling {
+        guard let rope, !rope.isNull else { return .none }
+        let type = rope["rope_type"]?.string ?? rope["type"]?.string ?? "default"
+        switch type {
+        case "default":
+            return .none
+        case "linear":
+            guard let factor = rope["factor"]?.double else { throw fail("rope scaling 'linear' without 'factor'") }
+            return .linear(factor: factor)
+        case "llama3":
+            guard let factor = rope["factor"]?.double,
+                  let low = rope["low_freq_factor"]?.double,
+                  let high = rope["high_freq_factor"]?.double,
+                  let original = rope["original_max_position_embeddings"]?.int
+            else { throw fail("rope scaling 'llama3' needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings") }
+            return .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high,
+                           originalMaxPositions: original)
+        default:
+            throw fail("unsupported rope scaling type '\(type)' (Tern supports default, linear and llama3)")
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// A model bound to a backend and its KV cache: runs one `ForwardBatch` per step.
+/// Backends implement this for the Llama family (the CPU one is `LlamaCPUModel`).
+public protocol ModelExecutor: AnyObject {
+    var config: ModelConfig { get }
+    /// Tokens per KV page.
+    var blockSize: Int { get }
+    /// Pages in the KV pool, the null block 0 included.
+    var blockCount: Int { get }
+    /// Runs the batch, writing its K/V into the pages its slot mapping names, and returns
+    /// the logits [batch.logitsIndices.count, vocabularySize], valid until the next call.
+    func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float>
+}

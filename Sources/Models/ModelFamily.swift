@@ -1,0 +1,31 @@
+/// The Llama-family variants Tern runs through one implementation. Each differs from
+/// Llama only in a few switches, listed here rather than spread through the forward pass.
+public enum ModelFamily: String, Sendable, CaseIterable {
+    case llama
+    case mistral
+    case qwen2
+    case qwen3
+
+    /// Q, K and V projections carry a bias (Qwen2).
+    public var hasQKVBias: Bool { self == .qwen2 }
+    /// RMSNorm over each head of Q and K before RoPE (Qwen3).
+    public var hasQKNorm: Bool { self == .qwen3 }
+
+    /// The registry: HF `architectures` entries and `model_type` values, and GGUF
+    /// `general.architecture` values, to a family. SmolLM2 is a Llama.
+    public static func resolve(architecture name: String) -> ModelFamily? {
+        switch name {
+        case "LlamaForCausalLM", "llama": .llama
+        case "MistralForCausalLM", "mistral": .mistral
+        case "Qwen2ForCausalLM", "qwen2": .qwen2
+        case "Qwen3ForCausalLM", "qwen3": .qwen3
+        default: nil
+        }
+    }
+
+    /// Every name `resolve` accepts, for error messages.
+    public static let supportedNames = [
+        "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+        "llama", "mistral", "qwen2", "qwen3",
+    ]
+}

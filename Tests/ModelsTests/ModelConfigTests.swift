@@ -1,0 +1,51 @@
+import Foundation
+import ModelLoading
+import Models
+import Testing
+
+@Suite struct ModelConfigTests {
+    func config(_ json: String) throws -> ModelConfig {
+        try ModelConfig(huggingFace: try JSONValue(parsing: json), source: "config.json")
+    }
+
+    let base = #""hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 128"#
+
+    @Test func readsOlderAndNewerRopeKeys() throws {
+        let old = try config(#"{"architectures": ["LlamaForCausalLM"], \#(base), "rope_theta": 500000, "rope_scaling": {"rope_type": "linear", "factor": 2.0}}"#)
+        #expect(old.ropeTheta == 500000 && old.ropeScaling == .linear(factor: 2))
+        #expect(old.kvHeadCount == 4 && old.headDim == 16 && old.ropeStyle == .neox)
+        let new = try config(#"{"model_type": "qwen2", \#(base), "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}}"#)
+        #expect(new.family == .qwen2 && new.ropeTheta == 1_000_000 && new.ropeScaling == .none)
+    }
+
+    @Test func unknownArchitectureIsNamed() {
+        #expect {
+            try config(#"{"architectures": ["GPTNeoXForCausalLM"], \#(base)}"#)
+        } throws: { error in
+            "\(error)".contains("config.json") && "\(error)".contains("GPTNeoXForCausalLM")
+                && "\(error)".contains("LlamaForCausalLM")
+        }
+    }
+
+    @Test func badNumbersAreRejected() {
+        #expect { try config(#"{"model_type": "llama", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 3, "vocab_size": 128}"#) } throws: {
+            "\($0)".contains("num_key_value_heads")
+        }
+        #expect { try config(#"{"model_type": "llama", "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 128}"#) } throws: {
+            "\($0)".contains("hidden_size")
+        }
+        #expect { try config(#"{"model_type": "llama", \#(base), "rope_scaling": {"rope_type": "yarn", "factor": 4}}"#) } throws: {
+            "\($0)".contains("yarn")
+        }
+    }
+
+    @Test func ggufNamesMapFromHuggingFaceNames() {
+        let naming = WeightNaming.gguf
+        #expect(naming.storeName("model.layers.12.mlp.down_proj.weight") == "blk.12.ffn_down.weight")
+        #expect(naming.storeName("model.layers.0.self_attn.q_proj.bias") == "blk.0.attn_q.bias")
+        #expect(naming.storeName("model.layers.3.self_attn.k_norm.weight") == "blk.3.attn_k_norm.weight")
+        #expect(naming.storeName("model.embed_tokens.weight") == "token_embd.weight")
+        #expect(naming.storeName("lm_head.weight") == "output.weight")
+        #expect(WeightNaming.huggingFace.storeName("lm_head.weight") == "lm_head.weight")
+    }
+}

@@ -1,0 +1,84 @@
+import CPUBackend
+import Foundation
+import ModelLoading
+import Models
+import Testing
+
+/// Tiny random-weight models of each supported architecture, saved by transformers
+/// (scripts/make_model_reference.py), against transformers' float32 logits.
+@Suite struct TinyModelTests {
+    struct Reference: Decodable {
+        let model_type: String
+        let input_ids: [Int32]
+        let logits: [[Float]]
+    }
+
+    static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+    static let references: [String: Reference] = {
+        let data = try! Data(contentsOf: fixtures.appendingPathComponent("tiny_models_reference.json"))
+        return try! JSONDecoder().decode([String: Reference].self, from: data)
+    }()
+
+    static func load(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
+        let folder = try HFModelFolder(path: fixtures.appendingPathComponent(name).path)
+        let config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
+        let weights = try LlamaWeights(store: try folder.openWeights(), config: config, naming: .huggingFace)
+        return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
+                                 blockCount: 32, blockSize: blockSize)
+    }
+
+    /// Runs `tokens` through `model` in chunks of the given sizes (one sequence, pages
+    /// taken in a scrambled order), returning the logits of every position.
+    static func teacherForced(_ model: LlamaCPUModel, tokens: [Int32], chunks: [Int]) throws -> [[Float]] {
+        let blocks: [Int32] = [9, 3, 17, 5, 11, 2, 30, 8]
+        var batch = ForwardBatch()
+        var rows: [[Float]] = []
+        var start = 0
+        for size in chunks {
+            batch.reset(maxBlocksPerSequence: blocks.count)
+            let needed = (start + size + model.blockSize - 1) / model.blockSize
+            batch.append(tokens: tokens[start ..< start + size], start: start, blocks: blocks.prefix(needed),
+                         blockSize: model.blockSize, wantsLogits: false)
+            batch.logitsIndices = (0..<Int32(size)).map { $0 }
+            let logits = try model.execute(batch)
+            let vocabulary = model.config.vocabularySize
+            for row in 0..<size { rows.append(Array(logits[row * vocabulary ..< (row + 1) * vocabulary])) }
+            start += size
+        }
+        return rows
+    }
+
+    static func maxRelativeError(_ actual: [[Float]], _ expected: [[Float]]) -> Float {
+        var worst: Float = 0
+        for (a, e) in zip(actual, expected) {
+            let scale = max(e.map(abs).max() ?? 1, 1e-3)
+            for (x, y) in zip(a, e) { worst = max(worst, abs(x - y) / scale) }
+        }
+        return worst
+    }
+
+    @Test(arguments: ["tiny-llama3", "tiny-llama-bf16-sharded", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"])
+    func logitsMatchTransformers(name: String) throws {
+        let reference = try #require(Self.references[name])
+        let model = try Self.load(name)
+        #expect(model.config.family.rawValue == reference.model_type)
+        let whole = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [reference.input_ids.count])
+        #expect(Self.maxRelativeError(whole, reference.logits) < 1e-4)
+        // The same positions through the paged cache: a prompt chunk, decodes, more chunks.
+        let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
+        #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
+    }
+
+    @Test func llama3RopeScalingIsApplied() throws {
+        let model = try Self.load("tiny-llama3")
+        guard case .llama3(let factor, _, _, let original) = model.config.ropeScaling else {
+            Issue.record("expected llama3 rope scaling, got \(model.config.ropeScaling)")
+            return
+        }
+        #expect(factor == 8 && original == 16)
+        let plain = RotaryEmbedding(rotaryDim: 16, theta: model.config.ropeTheta, scaling: .none, style: .neox)
+        #expect(model.rope.inverseFrequencies != plain.inverseFrequencies)
+        // The longest wavelength is beyond original / low_freq_factor: slowed by the whole factor.
+        #expect(model.rope.inverseFrequencies.last! == plain.inverseFrequencies.last! / 8)
+    }
+}
