@@ -1,0 +1,108 @@
+import CPUBackend
+import Foundation
+import Logging
+import ModelLoading
+import Models
+import Tokenization
+
+/// Where the model runs.
+public enum Device: String, Sendable, CaseIterable {
+    case cpu
+    case cuda
+}
+
+/// How to load a model and size its KV cache.
+public struct LoadOptions: Sendable {
+    public var device: Device = .cpu
+    /// CPU worker threads; 0 = one per core.
+    public var threads: Int = 0
+    /// Bytes the CPU KV cache may take (all layers, K and V).
+    public var kvCacheBytes: Int = 1 << 30
+    /// Tokens per KV page.
+    public var blockSize: Int = 16
+    /// Longest context a request may reach; 0 = the model's own limit.
+    public var maxModelLen: Int = 0
+
+    public init() {}
+}
+
+/// A model ready to run: its config, tokenizer, chat template and executor.
+public final class LoadedModel {
+    public let name: String
+    public let source: ModelSource
+    public let config: ModelConfig
+    public let tokenizer: Tokenizer
+    public let executor: any ModelExecutor
+    /// The context limit requests are held to.
+    public let maxModelLen: Int
+
+    /// End-of-sequence ids from the tokenizer and the model config together.
+    public var eosTokenIDs: Set<Int32> { tokenizer.eosTokenIDs.union(config.eosTokenIDs) }
+
+    /// Resolves `argument` (nil = the embedded default) and loads it. Logs progress.
+    public init(_ argument: String?, options: LoadOptions, logger: Logger) throws {
+        let started = ContinuousClock.now
+        source = try ModelLocator().resolve(argument)
+        guard options.device == .cpu else {
+            throw EngineError("--device cuda: this build of Tern has no CUDA backend yet; use --device cpu")
+        }
+        logger.info("loading model", metadata: ["path": "\(source.path)"])
+        let store: any WeightStore
+        let naming: WeightNaming
+        switch source {
+        case .gguf(let path):
+            let file = try GGUFFile(path: path)
+            config = try ModelConfig(gguf: file)
+            tokenizer = try Tokenizer(ggufMetadata: file.metadata)
+            name = file.metadata["general.name"]?.string ?? URL(fileURLWithPath: path).lastPathComponent
+            store = file
+            naming = .gguf
+        case .huggingFaceFolder(let path):
+            let folder = try HFModelFolder(path: path)
+            config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
+            tokenizer = try Tokenizer(folder: URL(fileURLWithPath: path))
+            name = URL(fileURLWithPath: path).lastPathComponent
+            store = try folder.openWeights()
+            naming = .huggingFace
+        }
+        let weights = try LlamaWeights(store: store, config: config, naming: naming) { done, total in
+            if done == total || done % 8 == 0 { logger.debug("checked layer weights", metadata: ["layers": "\(done)/\(total)"]) }
+        }
+        maxModelLen = options.maxModelLen > 0 ? min(options.maxModelLen, config.maxPositionEmbeddings)
+                                              : config.maxPositionEmbeddings
+
+        let bytesPerToken = CPUKVCache.bytesPerToken(layerCount: config.layerCount, kvDim: config.kvDim)
+        let blockCount = options.kvCacheBytes / (bytesPerToken * options.blockSize) + 1
+        guard blockCount > 1 else {
+            throw EngineError("KV cache budget of \(options.kvCacheBytes) bytes holds no block of \(options.blockSize) tokens (\(bytesPerToken) bytes per token)")
+        }
+        let pool = CPUThreadPool(threads: options.threads)
+        executor = try LlamaCPUModel(config: config, weights: weights, pool: pool, blockCount: blockCount,
+                                     blockSize: options.blockSize)
+        let seconds = (ContinuousClock.now - started).seconds
+        logger.info("model ready", metadata: [
+            "model": "\(name)", "family": "\(config.family)", "layers": "\(config.layerCount)",
+            "hidden": "\(config.hiddenSize)", "weights": "\(weights.embedding.dtype)/\(weights.layers.first?.query.weight.dtype.description ?? "-")",
+            "threads": "\(pool.threadCount)", "load_s": "\(String(format: "%.2f", seconds))",
+        ])
+        logger.info("KV cache", metadata: [
+            "blocks": "\(blockCount - 1)", "block_size": "\(options.blockSize)",
+            "tokens": "\((blockCount - 1) * options.blockSize)",
+            "MiB": "\(blockCount * options.blockSize * bytesPerToken >> 20)",
+        ])
+    }
+}
+
+/// An engine failure described in one line.
+public struct EngineError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,180 @@
+import EngineCore
+
+/// Turns one row of logits into a token, following a request's `SamplingParams`, in
+/// vLLM's order: logit bias and min-tokens masking, then penalties, then greedy argmax
+/// (temperature 0) or temperature → top-k → top-p → min-p → a draw.
+///
+/// The draw for output token i of a request uses a generator seeded from (seed, i) alone,
+/// so a seeded request gives the same tokens whatever else shares its batches and however
+/// often it was preempted.
+public struct Sampler {
+    /// [vocab] scratch, reused.
+    private var work: [Float] = []
+    private var order: [Int32] = []
+
+    public init() {}
+
+    static let negligibleLogitGap: Float = 30
+
+    /// The history a request's penalties look at.
+    public struct History {
+        public var promptTokenIDs: ArraySlice<Int32>
+        public var outputTokenIDs: ArraySlice<Int32>
+        public var eosTokenIDs: Set<Int32>
+        public init(promptTokenIDs: ArraySlice<Int32>, outputTokenIDs: ArraySlice<Int32>, eosTokenIDs: Set<Int32>) {
+            self.promptTokenIDs = promptTokenIDs
+            self.outputTokenIDs = outputTokenIDs
+            self.eosTokenIDs = eosTokenIDs
+        }
+    }
+
+    /// Samples from `logits` [vocab]. `seed` is the request's seed (or one drawn for it at
+    /// arrival); the output index comes from `history`.
+    public mutating func sample(logits: UnsafeBufferPointer<Float>, params: SamplingParams, history: History,
+                                seed: UInt64) -> Int32 {
+        let vocabulary = logits.count
+        if work.count != vocabulary { work = [Float](repeating: 0, count: vocabulary) }
+        work.withUnsafeMutableBufferPointer { w in _ = w.initialize(from: logits) }
+        applyProcessors(params: params, history: history)
+        if params.temperature == 0 { return argmax() }
+
+        let inverseTemperature = 1 / params.temperature
+        for i in 0..<vocabulary { work[i] *= inverseTemperature }
+        let candidates = candidatesAfterFilters(params: params)
+        var generator = SplitMix64(seed: seed &+ UInt64(history.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15)
+        let draw = Float(Double(generator.next() >> 11) * 0x1.0p-53)
+        return pick(candidates: candidates, uniform: draw)
+    }
+
+    private mutating func applyProcessors(params: SamplingParams, history: History) {
+        let vocabulary = work.count
+        for (token, bias) in params.logitBias where Int(token) < vocabulary { work[Int(token)] += bias }
+        if history.outputTokenIDs.count < params.minTokens {
+            for token in history.eosTokenIDs.union(params.stopTokenIDs) where Int(token) < vocabulary {
+                work[Int(token)] = -.infinity
+            }
+        }
+        if params.repetitionPenalty != 1 {
+            var seen = Set<Int32>(history.promptTokenIDs)
+            seen.formUnion(history.outputTokenIDs)
+            for token in seen where Int(token) < vocabulary {
+                let logit = work[Int(token)]
+                work[Int(token)] = logit > 0 ? logit / params.repetitionPenalty : logit * params.repetitionPenalty
+            }
+        }
+        if params.presencePenalty != 0 || params.frequencyPenalty != 0 {
+            var counts: [Int32: Int] = [:]
+            for token in history.outputTokenIDs { counts[token, default: 0] += 1 }
+            for (token, count) in counts where Int(token) < vocabulary {
+                work[Int(token)] -= params.frequencyPenalty * Float(count) + params.presencePenalty
+            }
+        }
+    }
+
+    private func argmax() -> Int32 {
+        var best = 0
+        var bestValue = -Float.infinity
+        for (i, value) in work.enumerated() where value > bestValue {
+            best = i
+            bestValue = value
+        }
+        return Int32(best)
+    }
+
+    /// The surviving token ids, most likely first, with `work` holding their scaled logits.
+    private mutating func candidatesAfterFilters(params: SamplingParams) -> Int {
+        let vocabulary = work.count
+        let topK = params.topK > 0 ? min(params.topK, vocabulary) : vocabulary
+        // Tokens more than `negligibleLogitGap` below the best have probability < 1e-13
+        // relative to it (together < 1e-8 of the mass for any vocabulary in use): leaving them
+        // out keeps the sort short without changing any draw measurably.
+        let best = argmax()
+        let cutoff = work[best] - Self.negligibleLogitGap
+        order.removeAll(keepingCapacity: true)
+        for i in 0..<vocabulary where work[i] >= cutoff && work[i] > -.infinity { order.append(Int32(i)) }
+        if order.isEmpty { order.append(Int32(best)) }
+        let logits = work
+        if topK < order.count {
+            order = Array(order.partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK))
+        } else {
+            order.sort { logits[Int($0)] > logits[Int($1)] }
+        }
+        // Softmax over the kept tokens, in place in `work` for those ids.
+        let maxLogit = logits[Int(order[0])]
+        var total: Float = 0
+        for token in order {
+            let p = (logits[Int(token)] - maxLogit).exponentiated
+            work[Int(token)] = p
+            total += p
+        }
+        var kept = order.count
+        if params.topP < 1 {
+            var cumulative: Float = 0
+            for (rank, token) in order.enumerated() {
+                cumulative += work[Int(token)] / total
+                if cumulative >= params.topP {
+                    kept = rank + 1
+                    break
+                }
+            }
+        }
+        if params.minP > 0 {
+            let threshold = params.minP * work[Int(order[0])]
+            while kept > 1 && work[Int(order[kept - 1])] < threshold { kept -= 1 }
+        }
+        return kept
+    }
+
+    private func pick(candidates: Int, uniform: Float) -> Int32 {
+        var total: Float = 0
+        for rank in 0..<candidates { total += work[Int(order[rank])] }
+        var target = uniform * total
+        for rank in 0..<candidates {
+            target -= work[Int(order[rank])]
+            if target < 0 { return order[rank] }
+        }
+        return order[candidates - 1]
+    }
+}
+
+extension Float {
+    fileprivate var exponentiated: Float { Float(_exp(Double(self))) }
+}
+
+private func _exp(_ x: Double) -> Double {
+    #if canImport(Glibc)
+    return Glibc.exp(x)
+    #else
+    return Foundation.exp(x)
+    #endif
+}
+
+extension Array {
+    /// The first `count` elements in sorted order (a heap select, O(n log count)).
+    fileprivate func partialSorted(by areInIncreasingOrder: (Element, Element) -> Bool, count: Int) -> [Element] {
+        guard count < self.count else { return sorted(by: areInIncreasingOrder) }
+        var heap = Array(prefix(count)).sorted(by: areInIncreasingOrder)
+        for element in dropFirst(count) where areInIncreasingOrder(element, heap[count - 1]) {
+            var index = heap.count - 1
+            heap[index] = element
+            while index > 0 && areInIncreasingOrder(heap[index], heap[index - 1]) {
+                heap.swapAt(index, index - 1)
+                index -= 1
+            }
+        }
+        return heap
+    }
+}
+
+/// A small, fast, seedable generator (Steele et al.'s SplitMix64).
+public struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Engine
+import EngineCore
+import Foundation
+import Logging
+
+@main
+struct Tern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "An LLM inference and serving engine in Swift.",
+        subcommands: [GenerateCommand.self, ChatCommand.self])
+}
+
+/// Options every command that loads a model takes.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A .gguf file, a Hugging Face model folder, or smollm2-135m-instruct (the default).")
+    var model: String?
+
+    @Option(help: "Where to run the model: cpu or cuda.")
+    var device: Device = .cpu
+
+    @Option(help: "CPU threads (0 = one per core).")
+    var threads: Int = 0
+
+    @Option(name: .customLong("kv-cache-memory"), help: "MiB of memory for the CPU KV cache.")
+    var kvCacheMiB: Int = 1024
+
+    @Option(help: "Longest context in tokens (0 = the model's own limit).")
+    var maxModelLen: Int = 0
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .warning
+
+    func validate() throws {
+        guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
+        guard kvCacheMiB > 0 else { throw ValidationError("--kv-cache-memory must be > 0") }
+        guard maxModelLen >= 0 else { throw ValidationError("--max-model-len must be >= 0") }
+    }
+
+    var loadOptions: LoadOptions {
+        var options = LoadOptions()
+        options.device = device
+        options.threads = threads
+        options.kvCacheBytes = kvCacheMiB << 20
+        options.maxModelLen = maxModelLen
+        return options
+    }
+
+    func makeLogger() -> Logger {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "tern")
+        logger.logLevel = logLevel
+        return logger
+    }
+
+    func load(logger: Logger) throws -> LoadedModel {
+        try LoadedModel(model, options: loadOptions, logger: logger)
+    }
+}
+
+extension Device: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Sampling options shared by `generate` and `chat`.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Most tokens to generate.")
+    var maxTokens: Int = 256
+
+    @Option(help: "Sampling temperature; 0 is greedy (the default of generate; chat uses 0.7).")
+    var temperature: Float?
+
+    @Option(help: "Nucleus sampling: keep the most likely tokens up to this probability mass.")
+    var topP: Float = 1
+
+    @Option(help: "Keep only the K most likely tokens (0 = all).")
+    var topK: Int = 0
+
+    @Option(help: "Seed of the random draws, for reproducible sampling.")
+    var seed: UInt64?
+}
+
+extension SamplingOptions {
+    func params(defaultTemperature: Float) -> SamplingParams {
+        SamplingParams(temperature: temperature ?? defaultTemperature, topP: topP, topK: topK, seed: seed,
+                       maxTokens: maxTokens)
+    }
+}
