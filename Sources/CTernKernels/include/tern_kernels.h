@@ -33,6 +33,8 @@ enum {
 int tern_cpu_features(void);
 /// Restrict the kernels to a subset of the detected features (tests use this to check
 /// every code path against the portable one). Pass -1 to restore all detected features.
+/// Kernel families: AVX-512 needs AVX512F + AVX2 + FMA + F16C; AVX2 needs AVX2 + FMA + F16C;
+/// otherwise the portable C path runs. Each call reads the mask once, at its start.
 void tern_set_cpu_features_mask(int mask);
 
 // ---- thread pool --------------------------------------------------------------------
@@ -40,23 +42,38 @@ void tern_set_cpu_features_mask(int mask);
 /// back-to-back small ops do not pay a wake-up each. The calling thread takes part.
 typedef struct tern_pool tern_pool;
 typedef void (*tern_task_fn)(void *ctx, int task, int n_tasks);
+/// n_threads counts the calling thread: n_threads - 1 workers are started (none if
+/// n_threads <= 1). Returns NULL if memory or a thread cannot be had.
 tern_pool *tern_pool_create(int n_threads);
+/// Stops and joins the workers. No tern_pool_run may be in progress. NULL is a no-op.
 void tern_pool_destroy(tern_pool *pool);
+/// Threads that run tasks, the caller included (1 for NULL).
 int tern_pool_threads(const tern_pool *pool);
-/// Runs fn(ctx, i, n_tasks) for i in [0, n_tasks) across the pool; returns when all are done.
+/// Runs fn(ctx, i, n_tasks) for i in [0, n_tasks) across the pool; returns when all are done
+/// (their writes are then visible to the caller). Tasks are handed out in increasing order,
+/// so put the longest first. One thread at a time may call this on a given pool, and fn
+/// must not call it on the same pool. pool NULL runs the tasks in the calling thread.
 void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *ctx, int n_tasks);
 
 // ---- weights ------------------------------------------------------------------------
-/// 1 if matmul / dequantize support this GGML type id.
+/// 1 if matmul / dequantize support this GGML type id: F32, F16, BF16, Q4_0, Q4_1, Q5_0,
+/// Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (Q2_K and Q3_K have only the portable path).
 int tern_type_supported(int wtype);
+/// Bytes of one row of `cols` values, or 0 if the type is unsupported or cols is not a
+/// multiple of its block size (32 for Q4_0..Q8_0, 256 for the K types). The functions
+/// below require cols to be such that this is not 0 (they do nothing otherwise).
+int64_t tern_row_bytes(int wtype, int64_t cols);
 /// Dequantize rows [row_begin, row_begin + n_rows) of W into out [n_rows, cols].
 void tern_dequantize_rows(const void *w, int wtype, int64_t cols, int64_t row_begin,
                           int64_t n_rows, float *out);
-/// Embedding lookup: out[i, :] = dequantized row ids[i] of W [rows, cols].
+/// Embedding lookup: out[i, :] = dequantized row ids[i] of W [rows, cols]; every id must be
+/// in [0, rows) (the caller checks).
 void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, int64_t n,
                    float *out);
 /// Y [n_tokens, rows] = X [n_tokens, cols] · Wᵀ, computed on W's blocks directly (no
 /// dequantized copy). With accumulate != 0, Y += X · Wᵀ (a fused residual add).
+/// Activations stay f32: each block is dequantized in registers and multiplied with f32 x,
+/// with f32 accumulation. Work is split over rows across the pool. y must not overlap x.
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
                  const float *x, int64_t n_tokens, float *y, int accumulate);
 
@@ -91,7 +108,9 @@ void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_
 ///   block_table  [n_seqs, max_blocks]
 ///   sliding_window: if > 0, a query at position p sees only keys > p - sliding_window.
 ///   out          [n_tokens, n_heads, head_dim]
-/// Heads are grouped: query head h reads kv head h / (n_heads / n_kv_heads).
+/// Heads are grouped: query head h reads kv head h / (n_heads / n_kv_heads); n_heads must be
+/// a multiple of n_kv_heads; head_dim <= 4096. A query that sees no key (only possible
+/// with bad seq_lens) gets zeros. Tasks are (query chunk, head) pairs over the pool.
 void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           const float *v_cache, int block_size, int n_heads, int n_kv_heads,
                           int head_dim, int n_seqs, const int32_t *query_start,

@@ -1,0 +1,181 @@
+// Paged KV cache writes and causal attention over it for a ragged batch.
+//
+// Work items are (chunk of up to 16 consecutive queries of one sequence, query head). An
+// item walks the key blocks its queries can see through the block table; each block's K
+// and V rows are then reused from L1 by every query of the chunk. Per (query, head) an
+// online softmax keeps the running max m, the sum of exponentials l and the weighted sum
+// of V rows, so the scores of a long context never need to be stored.
+//
+// Causal and sliding-window masks make each query's visible keys one interval
+// [max(0, p - window + 1), p]; within a block only that sub-range is visited.
+#include "tern_internal.h"
+
+#include <stdlib.h>
+
+enum {
+    MAX_CHUNK = 16,       // queries per work item
+    CHUNK_FLOATS = 4096,  // accumulator floats per work item: chunk * head_dim
+    KEY_STEP = 64,        // keys per online-softmax update
+    STACK_SEQS = 256,     // sequences whose item offsets fit on the stack
+};
+
+void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_dim,
+                   const int64_t *slot_mapping, float *k_cache, float *v_cache) {
+    for (int64_t t = 0; t < n_tokens; t++) {
+        const int64_t slot = slot_mapping[t];
+        if (slot < 0) continue;
+        memcpy(k_cache + slot * kv_dim, k + t * kv_dim, (size_t)kv_dim * sizeof(float));
+        memcpy(v_cache + slot * kv_dim, v + t * kv_dim, (size_t)kv_dim * sizeof(float));
+    }
+}
+
+void tern_attn_update_scalar(const float *q, const float *k, const float *v, int64_t stride,
+                             int n, int head_dim, float scale, float *m, float *l, float *acc,
+                             float *scores) {
+    float mx = *m;
+    for (int i = 0; i < n; i++) {
+        const float *ki = k + i * stride;
+        float s[4] = {0, 0, 0, 0};
+        int d = 0;
+        for (; d + 4 <= head_dim; d += 4)
+            for (int u = 0; u < 4; u++) s[u] += q[d + u] * ki[d + u];
+        for (; d < head_dim; d++) s[0] += q[d] * ki[d];
+        scores[i] = ((s[0] + s[1]) + (s[2] + s[3])) * scale;
+        if (scores[i] > mx) mx = scores[i];
+    }
+    // With no earlier keys *m is -inf and corr is 0, which clears nothing but zeros.
+    const float corr = expf(*m - mx);
+    float sum = *l * corr;
+    for (int d = 0; d < head_dim; d++) acc[d] *= corr;
+    for (int i = 0; i < n; i++) {
+        const float p = expf(scores[i] - mx);
+        const float *vi = v + i * stride;
+        sum += p;
+        for (int d = 0; d < head_dim; d++) acc[d] += p * vi[d];
+    }
+    *l = sum;
+    *m = mx;
+}
+
+typedef struct {
+    const float *q, *k_cache, *v_cache;
+    int block_size, n_heads, n_kv_heads, head_dim;
+    int n_seqs;
+    const int32_t *query_start, *seq_lens, *block_table;
+    int max_blocks;
+    float scale;
+    int sliding_window;
+    float *out;
+    int chunk;
+    const int32_t *item_start;  // [n_seqs + 1]: first work item of each sequence
+    int n_items;
+    tern_attn_update update;
+} attn_job;
+
+/// Sequence owning work item `item`: the last s with item_start[s] <= item.
+static int seq_of_item(const attn_job *job, int item) {
+    int lo = 0, hi = job->n_seqs - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if (job->item_start[mid] <= item) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+static void attn_task(void *ctx, int task, int n_tasks) {
+    (void)n_tasks;
+    const attn_job *job = ctx;
+    // Items in reverse: later chunks of a sequence see more keys, so they start first.
+    const int item = job->n_items - 1 - task / job->n_heads;
+    const int h = task % job->n_heads;
+    const int s = seq_of_item(job, item);
+    const int hd = job->head_dim, bs = job->block_size;
+    const int kvh = h / (job->n_heads / job->n_kv_heads);
+    const int64_t kv_stride = (int64_t)job->n_kv_heads * hd;
+
+    const int q_begin = job->query_start[s], q_len = job->query_start[s + 1] - q_begin;
+    const int r0 = q_begin + (item - job->item_start[s]) * job->chunk;
+    const int r1 = r0 + job->chunk < q_begin + q_len ? r0 + job->chunk : q_begin + q_len;
+    const int first_pos = job->seq_lens[s] - q_len + (r0 - q_begin);
+    const int nq = r1 - r0;
+
+    float m[MAX_CHUNK], l[MAX_CHUNK], scores[KEY_STEP];
+    float acc[CHUNK_FLOATS];
+    int lo[MAX_CHUNK];
+    for (int j = 0; j < nq; j++) {
+        const int p = first_pos + j;
+        m[j] = -INFINITY;
+        l[j] = 0.0f;
+        lo[j] = job->sliding_window > 0 && p - job->sliding_window + 1 > 0
+                    ? p - job->sliding_window + 1 : 0;
+    }
+    memset(acc, 0, (size_t)nq * hd * sizeof(float));
+
+    const int key_end = first_pos + nq;  // one past the last visible key of the chunk
+    const int32_t *table = job->block_table + (int64_t)s * job->max_blocks;
+    for (int bi = lo[0] / bs; bi * bs < key_end; bi++) {
+        const int64_t first_slot = (int64_t)table[bi] * bs;
+        const float *kb = job->k_cache + first_slot * kv_stride + (int64_t)kvh * hd;
+        const float *vb = job->v_cache + first_slot * kv_stride + (int64_t)kvh * hd;
+        for (int j = 0; j < nq; j++) {
+            const int a = bi * bs > lo[j] ? bi * bs : lo[j];
+            const int e = (bi + 1) * bs < first_pos + j + 1 ? (bi + 1) * bs : first_pos + j + 1;
+            const float *qj = job->q + ((int64_t)(r0 + j) * job->n_heads + h) * hd;
+            for (int k0 = a; k0 < e; k0 += KEY_STEP) {
+                const int n = e - k0 < KEY_STEP ? e - k0 : KEY_STEP;
+                const int64_t off = (int64_t)(k0 - bi * bs) * kv_stride;
+                job->update(qj, kb + off, vb + off, kv_stride, n, hd, job->scale, &m[j], &l[j],
+                            acc + (int64_t)j * hd, scores);
+            }
+        }
+    }
+
+    for (int j = 0; j < nq; j++) {
+        float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h) * hd;
+        const float inv = l[j] > 0.0f ? 1.0f / l[j] : 0.0f;
+        for (int d = 0; d < hd; d++) o[d] = acc[(int64_t)j * hd + d] * inv;
+    }
+}
+
+static tern_attn_update update_for_isa(void) {
+#if defined(__x86_64__)
+    switch (tern_active_isa()) {
+    case TERN_ISA_AVX512: return tern_attn_update_avx512;
+    case TERN_ISA_AVX2: return tern_attn_update_avx2;
+    case TERN_ISA_SCALAR: break;
+    }
+#endif
+    return tern_attn_update_scalar;
+}
+
+void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
+                          const float *v_cache, int block_size, int n_heads, int n_kv_heads,
+                          int head_dim, int n_seqs, const int32_t *query_start,
+                          const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
+                          float scale, int sliding_window, float *out) {
+    if (n_seqs <= 0 || n_heads <= 0 || n_kv_heads <= 0 || head_dim <= 0 ||
+        head_dim > CHUNK_FLOATS || block_size <= 0)
+        return;
+    int chunk = CHUNK_FLOATS / head_dim;
+    if (chunk > MAX_CHUNK) chunk = MAX_CHUNK;
+
+    int32_t stack_starts[STACK_SEQS + 1];
+    int32_t *starts = n_seqs <= STACK_SEQS ? stack_starts : malloc(sizeof(int32_t) * (n_seqs + 1));
+    if (!starts) return;
+    starts[0] = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        const int q_len = query_start[s + 1] - query_start[s];
+        starts[s + 1] = starts[s] + (q_len > 0 ? (q_len + chunk - 1) / chunk : 0);
+    }
+    attn_job job = {
+        .q = q, .k_cache = k_cache, .v_cache = v_cache, .block_size = block_size,
+        .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .n_seqs = n_seqs,
+        .query_start = query_start, .seq_lens = seq_lens, .block_table = block_table,
+        .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window, .out = out,
+        .chunk = chunk, .item_start = starts, .n_items = starts[n_seqs],
+        .update = update_for_isa(),
+    };
+    tern_pool_run(pool, attn_task, &job, job.n_items * n_heads);
+    if (starts != stack_starts) free(starts);
+}

@@ -1,0 +1,231 @@
+// AVX2 + FMA + F16C matmul kernels: 8 f32 lanes, so a 32-value group is four chunks.
+// With 16 ymm registers, tiles are 2 rows x 4 tokens (8 accumulators) for prefill and
+// 4 rows x 1 token for decode.
+#include "tern_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+#define VF __m256
+#define VL 8
+#define VF_ZERO() _mm256_setzero_ps()
+#define VF_LOAD(p) _mm256_loadu_ps(p)
+#define VF_FMA(a, b, acc) _mm256_fmadd_ps(a, b, acc)
+#define VF_REDUCE(v) reduce_add(v)
+#define TILE_RD 4
+#define TILE_RP 2
+#define TILE_TP 4
+
+static inline float reduce_add(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float half_at(const uint8_t *p) { return _cvtsh_ss(tern_load_u16(p)); }
+
+static inline __m256i bytes8(const uint8_t *p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
+/// Low (high == 0) or high nibbles of 8 bytes, as 8 int32.
+static inline __m256i nibbles(const uint8_t *p, int high) {
+    const __m256i v = bytes8(p);
+    return high ? _mm256_srli_epi32(v, 4) : _mm256_and_si256(v, _mm256_set1_epi32(0x0f));
+}
+
+/// q * d + m for 8 int32 q. For m = -k·d (k a power of two) this equals (q - k)·d exactly:
+/// the product is exact and the FMA rounds once.
+static inline __m256 scale_offset(__m256i q, float d, float m) {
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(d), _mm256_set1_ps(m));
+}
+
+/// Adds 16 to lane i when bit i of `bits` (8 bits) is set.
+static inline __m256i fifth_bit(__m256i q, uint32_t bits) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)bits), lane),
+                                         _mm256_set1_epi32(1));
+    return _mm256_or_si256(q, _mm256_slli_epi32(bit, 4));
+}
+
+// Chunk c (8 values) of a 32-value Q4/Q5 group: bytes 8 * (c & 1), nibble c >> 1.
+static inline __m256 deq_q4_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const float d = half_at(b);
+    return scale_offset(nibbles(b + 2 + 8 * (c & 1), c >> 1), d, -8.0f * d);
+}
+
+static inline __m256 deq_q4_1(const uint8_t *b, int g, int c) {
+    (void)g;
+    return scale_offset(nibbles(b + 4 + 8 * (c & 1), c >> 1), half_at(b), half_at(b + 2));
+}
+
+static inline __m256 deq_q5_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const float d = half_at(b);
+    const uint32_t qh = tern_load_u32(b + 2) >> (8 * c);
+    return scale_offset(fifth_bit(nibbles(b + 6 + 8 * (c & 1), c >> 1), qh & 0xff), d, -16.0f * d);
+}
+
+static inline __m256 deq_q5_1(const uint8_t *b, int g, int c) {
+    (void)g;
+    const uint32_t qh = tern_load_u32(b + 4) >> (8 * c);
+    return scale_offset(fifth_bit(nibbles(b + 8 + 8 * (c & 1), c >> 1), qh & 0xff), half_at(b),
+                        half_at(b + 2));
+}
+
+static inline __m256 deq_q8_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + 8 * c)));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(half_at(b)));
+}
+
+static inline __m256 deq_q4_k(const uint8_t *b, int g, int c) {
+    int sc, mn;
+    tern_kquant_scale_min(b + 4, g, &sc, &mn);
+    const float dl = half_at(b) * (float)sc, ml = half_at(b + 2) * (float)mn;
+    return scale_offset(nibbles(b + 16 + 32 * (g >> 1) + 8 * c, g & 1), dl, -ml);
+}
+
+static inline __m256 deq_q5_k(const uint8_t *b, int g, int c) {
+    int sc, mn;
+    tern_kquant_scale_min(b + 4, g, &sc, &mn);
+    const float dl = half_at(b) * (float)sc, ml = half_at(b + 2) * (float)mn;
+    __m256i high = _mm256_srl_epi32(bytes8(b + 16 + 8 * c), _mm_cvtsi32_si128(g));
+    high = _mm256_slli_epi32(_mm256_and_si256(high, _mm256_set1_epi32(1)), 4);
+    const __m256i q = nibbles(b + 48 + 32 * (g >> 1) + 8 * c, g & 1);
+    return scale_offset(_mm256_or_si256(q, high), dl, -ml);
+}
+
+static inline __m256 deq_q6_k(const uint8_t *b, int g, int c) {
+    const int h = g >> 2, s = g & 3;
+    const float dl = half_at(b + 208) * (float)(int8_t)b[192 + 8 * h + 2 * s + (c >> 1)];
+    const __m256i low = nibbles(b + 64 * h + 32 * (s & 1) + 8 * c, s >> 1);
+    __m256i high = _mm256_srl_epi32(bytes8(b + 128 + 32 * h + 8 * c), _mm_cvtsi32_si128(2 * s));
+    high = _mm256_and_si256(high, _mm256_set1_epi32(3));
+    const __m256i q = _mm256_or_si256(low, _mm256_slli_epi32(high, 4));
+    return scale_offset(q, dl, -32.0f * dl);
+}
+
+static inline __m256 deq_f32(const uint8_t *b, int g, int c) {
+    (void)g;
+    return _mm256_loadu_ps((const float *)b + 8 * c);
+}
+
+static inline __m256 deq_f16(const uint8_t *b, int g, int c) {
+    (void)g;
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + 16 * c)));
+}
+
+static inline __m256 deq_bf16(const uint8_t *b, int g, int c) {
+    (void)g;
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(b + 16 * c)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+static inline float elem_f32(const uint8_t *row, int64_t i) { return ((const float *)row)[i]; }
+static inline float elem_f16(const uint8_t *row, int64_t i) { return half_at(row + 2 * i); }
+static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_to_f32(tern_load_u16(row + 2 * i)); }
+
+#define TILE_NAME mm_q4_0
+#define TILE_DEQ deq_q4_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 18
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q4_1
+#define TILE_DEQ deq_q4_1
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 20
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_0
+#define TILE_DEQ deq_q5_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 22
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_1
+#define TILE_DEQ deq_q5_1
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 24
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q8_0
+#define TILE_DEQ deq_q8_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 34
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q4_k
+#define TILE_DEQ deq_q4_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 144
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_k
+#define TILE_DEQ deq_q5_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 176
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q6_k
+#define TILE_DEQ deq_q6_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 210
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_f32
+#define TILE_DEQ deq_f32
+#define TILE_ELEM elem_f32
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 128
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_f16
+#define TILE_DEQ deq_f16
+#define TILE_ELEM elem_f16
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 64
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_bf16
+#define TILE_DEQ deq_bf16
+#define TILE_ELEM elem_bf16
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 64
+#include "matmul_tile_template.h"
+
+tern_mm_kernel tern_mm_kernel_avx2(int wtype) {
+    switch (wtype) {
+    case TERN_F32: return mm_f32;
+    case TERN_F16: return mm_f16;
+    case TERN_BF16: return mm_bf16;
+    case TERN_Q4_0: return mm_q4_0;
+    case TERN_Q4_1: return mm_q4_1;
+    case TERN_Q5_0: return mm_q5_0;
+    case TERN_Q5_1: return mm_q5_1;
+    case TERN_Q8_0: return mm_q8_0;
+    case TERN_Q4_K: return mm_q4_k;
+    case TERN_Q5_K: return mm_q5_k;
+    case TERN_Q6_K: return mm_q6_k;
+    default: return NULL;
+    }
+}
+
+#pragma clang attribute pop
+#endif

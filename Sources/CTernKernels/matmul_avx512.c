@@ -1,0 +1,215 @@
+// AVX-512 matmul kernels: 16 f32 lanes, so a 32-value group is two chunks (for Q4/Q5 the
+// low and the high nibbles of the same 16 bytes). Tiles are 4 rows x 4 tokens (16 zmm
+// accumulators) for prefill and 4 rows x 1 token for decode.
+#include "tern_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma,f16c"))), apply_to = function)
+
+#define VF __m512
+#define VL 16
+#define VF_ZERO() _mm512_setzero_ps()
+#define VF_LOAD(p) _mm512_loadu_ps(p)
+#define VF_FMA(a, b, acc) _mm512_fmadd_ps(a, b, acc)
+#define VF_REDUCE(v) _mm512_reduce_add_ps(v)
+#define TILE_RD 4
+#define TILE_RP 4
+#define TILE_TP 4
+
+static inline float half_at(const uint8_t *p) { return _cvtsh_ss(tern_load_u16(p)); }
+
+/// Low (high == 0) or high nibbles of 16 bytes, as 16 int32.
+static inline __m512i nibbles(const uint8_t *p, int high) {
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return high ? _mm512_srli_epi32(v, 4) : _mm512_and_si512(v, _mm512_set1_epi32(0x0f));
+}
+
+/// q * d + m for 16 int32 q. For m = -k·d (k a power of two) this equals (q - k)·d exactly:
+/// the product is exact and the FMA rounds once.
+static inline __m512 scale_offset(__m512i q, float d, float m) {
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(d), _mm512_set1_ps(m));
+}
+
+static inline __m512 deq_q4_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const float d = half_at(b);
+    return scale_offset(nibbles(b + 2, c), d, -8.0f * d);
+}
+
+static inline __m512 deq_q4_1(const uint8_t *b, int g, int c) {
+    (void)g;
+    return scale_offset(nibbles(b + 4, c), half_at(b), half_at(b + 2));
+}
+
+/// Sets bit 4 of the lanes whose bit is set in `bits`.
+static inline __m512i fifth_bit(__m512i q, uint32_t bits) {
+    return _mm512_mask_or_epi32(q, (__mmask16)bits, q, _mm512_set1_epi32(16));
+}
+
+static inline __m512 deq_q5_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const float d = half_at(b);
+    const uint32_t qh = tern_load_u32(b + 2);
+    return scale_offset(fifth_bit(nibbles(b + 6, c), qh >> (16 * c)), d, -16.0f * d);
+}
+
+static inline __m512 deq_q5_1(const uint8_t *b, int g, int c) {
+    (void)g;
+    const uint32_t qh = tern_load_u32(b + 4);
+    return scale_offset(fifth_bit(nibbles(b + 8, c), qh >> (16 * c)), half_at(b), half_at(b + 2));
+}
+
+static inline __m512 deq_q8_0(const uint8_t *b, int g, int c) {
+    (void)g;
+    const __m512i q = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 2 + 16 * c)));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(half_at(b)));
+}
+
+static inline __m512 deq_q4_k(const uint8_t *b, int g, int c) {
+    int sc, mn;
+    tern_kquant_scale_min(b + 4, g, &sc, &mn);
+    const float dl = half_at(b) * (float)sc, ml = half_at(b + 2) * (float)mn;
+    return scale_offset(nibbles(b + 16 + 32 * (g >> 1) + 16 * c, g & 1), dl, -ml);
+}
+
+static inline __m512 deq_q5_k(const uint8_t *b, int g, int c) {
+    int sc, mn;
+    tern_kquant_scale_min(b + 4, g, &sc, &mn);
+    const float dl = half_at(b) * (float)sc, ml = half_at(b + 2) * (float)mn;
+    const __m512i qh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + 16 + 16 * c)));
+    const __mmask16 high = _mm512_test_epi32_mask(qh, _mm512_set1_epi32(1 << g));
+    const __m512i q = nibbles(b + 48 + 32 * (g >> 1) + 16 * c, g & 1);
+    return scale_offset(_mm512_mask_or_epi32(q, high, q, _mm512_set1_epi32(16)), dl, -ml);
+}
+
+static inline __m512 deq_q6_k(const uint8_t *b, int g, int c) {
+    const int h = g >> 2, s = g & 3;
+    const float dl = half_at(b + 208) * (float)(int8_t)b[192 + 8 * h + 2 * s + c];
+    const __m512i low = nibbles(b + 64 * h + 32 * (s & 1) + 16 * c, s >> 1);
+    __m512i high = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + 128 + 32 * h + 16 * c)));
+    high = _mm512_and_si512(_mm512_srl_epi32(high, _mm_cvtsi32_si128(2 * s)), _mm512_set1_epi32(3));
+    const __m512i q = _mm512_or_si512(low, _mm512_slli_epi32(high, 4));
+    return scale_offset(q, dl, -32.0f * dl);
+}
+
+static inline __m512 deq_f32(const uint8_t *b, int g, int c) {
+    (void)g;
+    return _mm512_loadu_ps((const float *)b + 16 * c);
+}
+
+static inline __m512 deq_f16(const uint8_t *b, int g, int c) {
+    (void)g;
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32 * c)));
+}
+
+static inline __m512 deq_bf16(const uint8_t *b, int g, int c) {
+    (void)g;
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(b + 32 * c)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+static inline float elem_f32(const uint8_t *row, int64_t i) { return ((const float *)row)[i]; }
+static inline float elem_f16(const uint8_t *row, int64_t i) { return half_at(row + 2 * i); }
+static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_to_f32(tern_load_u16(row + 2 * i)); }
+
+#define TILE_NAME mm_q4_0
+#define TILE_DEQ deq_q4_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 18
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q4_1
+#define TILE_DEQ deq_q4_1
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 20
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_0
+#define TILE_DEQ deq_q5_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 22
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_1
+#define TILE_DEQ deq_q5_1
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 24
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q8_0
+#define TILE_DEQ deq_q8_0
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 34
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q4_k
+#define TILE_DEQ deq_q4_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 144
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q5_k
+#define TILE_DEQ deq_q5_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 176
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_q6_k
+#define TILE_DEQ deq_q6_k
+#define TILE_GROUPS 8
+#define TILE_BV 256
+#define TILE_BB 210
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_f32
+#define TILE_DEQ deq_f32
+#define TILE_ELEM elem_f32
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 128
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_f16
+#define TILE_DEQ deq_f16
+#define TILE_ELEM elem_f16
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 64
+#include "matmul_tile_template.h"
+
+#define TILE_NAME mm_bf16
+#define TILE_DEQ deq_bf16
+#define TILE_ELEM elem_bf16
+#define TILE_GROUPS 1
+#define TILE_BV 32
+#define TILE_BB 64
+#include "matmul_tile_template.h"
+
+tern_mm_kernel tern_mm_kernel_avx512(int wtype) {
+    switch (wtype) {
+    case TERN_F32: return mm_f32;
+    case TERN_F16: return mm_f16;
+    case TERN_BF16: return mm_bf16;
+    case TERN_Q4_0: return mm_q4_0;
+    case TERN_Q4_1: return mm_q4_1;
+    case TERN_Q5_0: return mm_q5_0;
+    case TERN_Q5_1: return mm_q5_1;
+    case TERN_Q8_0: return mm_q8_0;
+    case TERN_Q4_K: return mm_q4_k;
+    case TERN_Q5_K: return mm_q5_k;
+    case TERN_Q6_K: return mm_q6_k;
+    default: return NULL;
+    }
+}
+
+#pragma clang attribute pop
+#endif

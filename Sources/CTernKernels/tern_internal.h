@@ -1,0 +1,149 @@
+// Internal declarations shared by the kernel files: GGML type ids and block geometry,
+// half-precision conversions, ISA selection and the per-ISA kernel entry points.
+#ifndef TERN_INTERNAL_H
+#define TERN_INTERNAL_H
+
+#include "tern_kernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// GGML type ids (ggml.h, DType.swift).
+enum {
+    TERN_F32 = 0,
+    TERN_F16 = 1,
+    TERN_Q4_0 = 2,
+    TERN_Q4_1 = 3,
+    TERN_Q5_0 = 6,
+    TERN_Q5_1 = 7,
+    TERN_Q8_0 = 8,
+    TERN_Q2_K = 10,
+    TERN_Q3_K = 11,
+    TERN_Q4_K = 12,
+    TERN_Q5_K = 13,
+    TERN_Q6_K = 14,
+    TERN_BF16 = 30,
+};
+
+// ---- half precision ----------------------------------------------------------------
+
+/// IEEE binary16 -> binary32, exact (subnormals, infinities and NaN included).
+static inline float tern_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;
+    } else {
+        // Subnormal half: normalise the mantissa into a binary32 exponent.
+        int shift = 0;
+        while ((mant & 0x400) == 0) {
+            mant <<= 1;
+            shift++;
+        }
+        bits = sign | ((uint32_t)(113 - shift) << 23) | ((mant & 0x3ff) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float tern_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t tern_load_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline uint32_t tern_load_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K block's 12 scale bytes.
+static inline void tern_kquant_scale_min(const uint8_t *s, int j, int *scale, int *min) {
+    if (j < 4) {
+        *scale = s[j] & 63;
+        *min = s[j + 4] & 63;
+    } else {
+        *scale = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
+        *min = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+// ---- type geometry -----------------------------------------------------------------
+
+/// Values per block (1 for plain types) and bytes per block; 0 for unsupported types.
+int tern_block_values(int wtype);
+int tern_block_bytes(int wtype);
+
+/// Dequantizes one block of a quantized type (or one element of a plain type) into out.
+typedef void (*tern_block_decoder)(const uint8_t *block, float *out);
+tern_block_decoder tern_block_decoder_for(int wtype);
+
+// ---- ISA selection -----------------------------------------------------------------
+
+typedef enum { TERN_ISA_SCALAR = 0, TERN_ISA_AVX2 = 1, TERN_ISA_AVX512 = 2 } tern_isa;
+
+/// The best kernel family allowed by the detected features and the current mask.
+tern_isa tern_active_isa(void);
+
+// ---- matmul ------------------------------------------------------------------------
+
+/// One tern_matmul call, as the row kernels see it.
+typedef struct {
+    const uint8_t *w;  // [rows, row_bytes]
+    size_t row_bytes;
+    int64_t rows, cols;
+    const float *x;    // [n_tokens, cols]
+    int64_t n_tokens;
+    float *y;          // [n_tokens, rows]
+    int accumulate;
+} tern_mm_args;
+
+/// Computes y[t, r] for r in [r0, r1), t in [t0, t1).
+typedef void (*tern_mm_kernel)(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
+                               int64_t t1);
+
+/// The kernel of an ISA for a type, or NULL when that ISA has none for it.
+tern_mm_kernel tern_mm_kernel_avx2(int wtype);
+tern_mm_kernel tern_mm_kernel_avx512(int wtype);
+
+// ---- attention ---------------------------------------------------------------------
+
+/// Online-softmax update of one (query, head) with n consecutive keys:
+/// scores s_i = scale * q·k_i; (m, l, acc) is the running max, sum of exp and
+/// exp-weighted sum of v, rescaled when the max grows. k and v rows are `stride`
+/// floats apart; scores is scratch for n floats.
+typedef void (*tern_attn_update)(const float *q, const float *k, const float *v,
+                                 int64_t stride, int n, int head_dim, float scale,
+                                 float *m, float *l, float *acc, float *scores);
+void tern_attn_update_scalar(const float *q, const float *k, const float *v, int64_t stride,
+                             int n, int head_dim, float scale, float *m, float *l, float *acc,
+                             float *scores);
+void tern_attn_update_avx2(const float *q, const float *k, const float *v, int64_t stride,
+                           int n, int head_dim, float scale, float *m, float *l, float *acc,
+                           float *scores);
+void tern_attn_update_avx512(const float *q, const float *k, const float *v, int64_t stride,
+                             int n, int head_dim, float scale, float *m, float *l, float *acc,
+                             float *scores);
+
+// ---- elementwise -------------------------------------------------------------------
+
+void tern_silu_mul_avx2(float *gate, const float *up, int64_t n);
+void tern_silu_mul_avx512(float *gate, const float *up, int64_t n);
+
+#endif

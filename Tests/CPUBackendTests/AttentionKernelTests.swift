@@ -1,0 +1,118 @@
+import CTernKernels
+import Foundation
+import Testing
+
+/// tern_kv_write and tern_paged_attention against a naive Double softmax attention.
+@Suite struct AttentionKernelTests {
+    /// A ragged batch: per sequence (new query tokens, context length after the step).
+    static let sequences: [(qLen: Int, seqLen: Int)] = [(1, 9), (5, 5), (20, 37)]
+    static let blockSize = 4, nHeads = 6, nKVHeads = 2
+
+    struct Batch {
+        let headDim: Int
+        let q: [Float]             // [tokens, nHeads, headDim]
+        let keys: [[Float]]        // per sequence: [seqLen, nKVHeads * headDim]
+        let values: [[Float]]
+        let kCache: [Float]        // [numBlocks, blockSize, nKVHeads, headDim]
+        let vCache: [Float]
+        let queryStart: [Int32]
+        let seqLens: [Int32]
+        let blockTable: [Int32]    // [nSeqs, maxBlocks]
+        let maxBlocks: Int
+    }
+
+    /// Random K/V for every position, written through tern_kv_write into shuffled blocks;
+    /// unused slots hold NaN so that reading one would poison the output.
+    static func makeBatch(headDim: Int, seed: UInt64) -> Batch {
+        var rng = SeededGenerator(seed: seed)
+        let kvDim = nKVHeads * headDim
+        let maxBlocks = sequences.map { ($0.seqLen + blockSize - 1) / blockSize }.max()!
+        let needed = sequences.reduce(0) { $0 + ($1.seqLen + blockSize - 1) / blockSize }
+        let numBlocks = needed + 5
+        var free = Array(1..<numBlocks).shuffled(using: &rng)
+        var table = [Int32](repeating: 0, count: sequences.count * maxBlocks)
+        var kCache = [Float](repeating: .nan, count: numBlocks * blockSize * kvDim)
+        var vCache = kCache
+        var keys: [[Float]] = [], values: [[Float]] = []
+        for (s, seq) in sequences.enumerated() {
+            for b in 0..<(seq.seqLen + blockSize - 1) / blockSize { table[s * maxBlocks + b] = Int32(free.removeLast()) }
+            let k = [Float].random(seq.seqLen * kvDim, using: &rng)
+            let v = [Float].random(seq.seqLen * kvDim, using: &rng)
+            var slots = (0..<seq.seqLen).map { Int64(table[s * maxBlocks + $0 / blockSize]) * Int64(blockSize) + Int64($0 % blockSize) }
+            // A skipped row (slot -1) carrying garbage must not land anywhere.
+            var kRows = k, vRows = v
+            slots.append(-1)
+            kRows += [Float](repeating: 1e9, count: kvDim)
+            vRows += [Float](repeating: 1e9, count: kvDim)
+            tern_kv_write(kRows, vRows, Int64(slots.count), Int64(kvDim), slots, &kCache, &vCache)
+            keys.append(k)
+            values.append(v)
+        }
+        let tokens = sequences.reduce(0) { $0 + $1.qLen }
+        var starts: [Int32] = [0]
+        for seq in sequences { starts.append(starts.last! + Int32(seq.qLen)) }
+        return Batch(headDim: headDim, q: .random(tokens * nHeads * headDim, using: &rng), keys: keys,
+                     values: values, kCache: kCache, vCache: vCache, queryStart: starts,
+                     seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
+    }
+
+    static func reference(_ b: Batch, scale: Double, window: Int) -> [Double] {
+        let hd = b.headDim, kvDim = nKVHeads * hd, group = nHeads / nKVHeads
+        var out: [Double] = []
+        for (s, seq) in sequences.enumerated() {
+            for j in 0..<seq.qLen {
+                let row = Int(b.queryStart[s]) + j
+                let pos = seq.seqLen - seq.qLen + j
+                let first = window > 0 ? max(0, pos - window + 1) : 0
+                for h in 0..<nHeads {
+                    let q = b.q[(row * nHeads + h) * hd..<(row * nHeads + h + 1) * hd].map(Double.init)
+                    let kvOffset = (h / group) * hd
+                    let scores = (first...pos).map { t in
+                        (0..<hd).reduce(0.0) { $0 + q[$1] * Double(b.keys[s][t * kvDim + kvOffset + $1]) } * scale
+                    }
+                    let top = scores.max()!
+                    let weights = scores.map { exp($0 - top) }
+                    let total = weights.reduce(0, +)
+                    for d in 0..<hd {
+                        var acc = 0.0
+                        for (i, t) in (first...pos).enumerated() { acc += weights[i] * Double(b.values[s][t * kvDim + kvOffset + d]) }
+                        out.append(acc / total)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(20, 0), (64, 0), (64, 6), (20, 3)])
+    func pagedAttentionMatchesNaiveSoftmax(headDim: Int, window: Int) throws {
+        let batch = Self.makeBatch(headDim: headDim, seed: UInt64(headDim * 100 + window))
+        let scale = 1 / Double(headDim).squareRoot()
+        let want = Self.reference(batch, scale: scale, window: window)
+        let pool = try #require(tern_pool_create(3))
+        defer { tern_pool_destroy(pool) }
+        KernelPaths.forEach { path in
+            for threaded in [false, true] {
+                var out = [Float](repeating: .nan, count: want.count)
+                tern_paged_attention(threaded ? pool : nil, batch.q, batch.kCache, batch.vCache,
+                                     Int32(Self.blockSize), Int32(Self.nHeads), Int32(Self.nKVHeads),
+                                     Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
+                                     batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
+                                     Float(scale), Int32(window), &out)
+                let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
+                #expect(err < 1e-5, "\(path) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
+            }
+        }
+    }
+
+    @Test func kvWriteSkipsNegativeSlots() {
+        let kvDim = 3
+        let k: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let v = k.map { -$0 }
+        var kCache = [Float](repeating: 0, count: 4 * kvDim)
+        var vCache = kCache
+        tern_kv_write(k, v, 3, Int64(kvDim), [2, -1, 0], &kCache, &vCache)
+        #expect(kCache == [7, 8, 9, 0, 0, 0, 1, 2, 3, 0, 0, 0])
+        #expect(vCache == [-7, -8, -9, 0, 0, 0, -1, -2, -3, 0, 0, 0])
+    }
+}
