@@ -26,8 +26,16 @@ public final class LLM {
     public let model: LoadedModel
     public let engine: LLMEngine
     private var nextID = 0
-    /// Prompts of requests not yet returned by `run`.
-    private var prompts: [String: [Int32]] = [:]
+    /// Requests not yet returned by `run`.
+    private var active: [String: ActiveRequest] = [:]
+
+    private struct ActiveRequest {
+        let prompt: [Int32]
+        var processor: OutputProcessor
+        var tokens: [Int32] = []
+        var text = ""
+        var stopReason: String?
+    }
 
     public init(model: LoadedModel, options: EngineOptions = EngineOptions()) throws {
         self.model = model
@@ -50,28 +58,45 @@ public final class LLM {
         nextID += 1
         try engine.add(Request(requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: params,
                                eosTokenIDs: model.eosTokenIDs))
-        prompts[requestID] = promptTokenIDs
+        active[requestID] = ActiveRequest(prompt: promptTokenIDs,
+                                          processor: OutputProcessor(tokenizer: model.tokenizer, params: params))
         return requestID
     }
 
-    /// Runs steps until every queued request is done; `onUpdate` sees each step's updates
-    /// (for streaming). Returns the completions in the order the requests were added.
-    public func run(onUpdate: ([RequestUpdate]) -> Void = { _ in }) throws -> [Completion] {
-        var tokens: [String: [Int32]] = [:]
+    /// Runs steps until every queued request is done; `onOutput` sees each request's text
+    /// deltas as they are made (for streaming). Returns the completions in the order the
+    /// requests were added.
+    public func run(onOutput: (RequestOutput) -> Void = { _ in }) throws -> [Completion] {
         var finished: [Completion] = []
         while engine.hasUnfinishedRequests {
-            let updates = try engine.step()
-            for update in updates {
-                tokens[update.requestID, default: []].append(contentsOf: update.newTokenIDs)
-                if let reason = update.finishReason {
-                    let ids = tokens[update.requestID] ?? []
-                    finished.append(Completion(
-                        requestID: update.requestID, promptTokenIDs: prompts.removeValue(forKey: update.requestID) ?? [],
-                        tokenIDs: ids, finishReason: reason,
-                        text: model.tokenizer.decode(ids, skipSpecialTokens: true)))
+            let result = try engine.step()
+            for update in result.updates {
+                guard var state = active[update.requestID] else { continue }
+                state.tokens.append(contentsOf: update.newTokenIDs)
+                let text = state.processor.process(update.newTokenIDs, final: update.isFinished)
+                var reason = update.finishReason
+                if let stop = state.processor.matchedStop {
+                    reason = .stop
+                    if !update.isFinished { _ = engine.finish(update.requestID, reason: .stop) }
+                    state.stopReason = stop
+                } else if reason == nil, text.isEmpty, update.newTokenIDs.isEmpty {
+                    active[update.requestID] = state
+                    continue
+                }
+                state.text += text
+                onOutput(RequestOutput(
+                    requestID: update.requestID, newTokenIDs: update.newTokenIDs, newText: text,
+                    logprobs: result.logprobs[update.requestID].map { [$0] }, finishReason: reason,
+                    stopReason: state.stopReason, promptTokenCount: state.prompt.count,
+                    cachedTokenCount: update.numCachedTokens, outputTokenCount: state.tokens.count))
+                if let reason {
+                    active[update.requestID] = nil
+                    finished.append(Completion(requestID: update.requestID, promptTokenIDs: state.prompt,
+                                               tokenIDs: state.tokens, finishReason: reason, text: state.text))
+                } else {
+                    active[update.requestID] = state
                 }
             }
-            onUpdate(updates)
         }
         return finished.sorted { Self.sequence($0.requestID) < Self.sequence($1.requestID) }
     }

@@ -1,43 +1,98 @@
 import EngineCore
 import Models
 
+/// What one step produced besides the scheduler's update.
+public struct RunnerOutput {
+    /// The sampled token of every request that samples this step.
+    public var sampled: [String: [Int32]] = [:]
+    /// The sampled token's logprob and top alternatives, for requests that asked.
+    public var logprobs: [String: TokenLogprob] = [:]
+    /// Prompt logprobs computed this step, keyed by request: the first prompt position of
+    /// the batch chunk and one entry per following prompt token.
+    public var promptLogprobs: [String: (firstPosition: Int, entries: [TokenLogprob])] = [:]
+}
+
 /// Executes a scheduler step on a model: lays the scheduled requests out as the flattened
 /// batch of DESIGN.md, runs the model and samples one token for each request that samples.
 public final class ModelRunner {
     public let model: any ModelExecutor
     private var batch = ForwardBatch()
     private var sampler = Sampler()
+    /// For each scheduled request, where its logit rows start (or nil) and how many it has.
+    private var rowRanges: [(start: Int, count: Int)] = []
 
     public init(model: any ModelExecutor) {
         self.model = model
     }
 
-    /// Runs `output` and returns the sampled token of every request whose `samples` is set.
-    /// `request(id)` gives each request's history (for penalties) and `seed(id)` its seed.
+    /// Runs `output`. `request(id)` gives each request's history (for penalties and prompt
+    /// logprobs) and `seed(id)` its seed.
     public func execute(_ output: SchedulerOutput, request: (String) -> Request?,
-                        seed: (String) -> UInt64) throws -> [String: [Int32]] {
-        guard !output.isEmpty else { return [:] }
+                        seed: (String) -> UInt64) throws -> RunnerOutput {
+        guard !output.isEmpty else { return RunnerOutput() }
         let maxBlocks = output.requests.lazy.map(\.blockTable.count).max() ?? 0
         batch.reset(maxBlocksPerSequence: maxBlocks)
+        rowRanges.removeAll(keepingCapacity: true)
         for scheduled in output.requests {
+            let firstRow = batch.logitsIndices.count
             batch.append(tokens: output.tokenIDs(of: scheduled), start: scheduled.startPosition,
-                         blocks: scheduled.blockTable, blockSize: model.blockSize, wantsLogits: scheduled.samples)
+                         blocks: scheduled.blockTable, blockSize: model.blockSize, wantsLogits: false)
+            let flatStart = Int32(scheduled.tokenOffset)
+            if wantsPromptLogprobs(scheduled, request: request) {
+                // Every row of the chunk: row p predicts the token at p + 1.
+                batch.logitsIndices.append(contentsOf: flatStart ..< flatStart + Int32(scheduled.numScheduledTokens))
+            } else if scheduled.samples {
+                batch.logitsIndices.append(flatStart + Int32(scheduled.numScheduledTokens - 1))
+            }
+            rowRanges.append((firstRow, batch.logitsIndices.count - firstRow))
         }
         let logits = try model.execute(batch)
         let vocabulary = model.config.vocabularySize
-        var sampled: [String: [Int32]] = [:]
-        var row = 0
-        for scheduled in output.requests where scheduled.samples {
-            let rowLogits = UnsafeBufferPointer(rebasing: logits[row * vocabulary ..< (row + 1) * vocabulary])
-            row += 1
+        func row(_ index: Int) -> UnsafeBufferPointer<Float> {
+            UnsafeBufferPointer(rebasing: logits[index * vocabulary ..< (index + 1) * vocabulary])
+        }
+
+        var result = RunnerOutput()
+        for (scheduled, rows) in zip(output.requests, rowRanges) where rows.count > 0 {
             guard let state = request(scheduled.requestID) else { continue }
+            let params = scheduled.samplingParams
+            if wantsPromptLogprobs(scheduled, request: request) {
+                result.promptLogprobs[scheduled.requestID] = promptLogprobs(
+                    scheduled, state: state, rows: rows, row: row)
+            }
+            guard scheduled.samples else { continue }
+            let lastRow = row(rows.start + rows.count - 1)
             let history = Sampler.History(promptTokenIDs: state.promptTokenIDs[...],
                                           outputTokenIDs: state.outputTokenIDs[...],
                                           eosTokenIDs: state.eosTokenIDs)
-            let token = sampler.sample(logits: rowLogits, params: scheduled.samplingParams, history: history,
+            let token = sampler.sample(logits: lastRow, params: params, history: history,
                                        seed: seed(scheduled.requestID))
-            sampled[scheduled.requestID] = [token]
+            result.sampled[scheduled.requestID] = [token]
+            if let count = params.logprobs {
+                result.logprobs[scheduled.requestID] = Logprobs.of(token: token, in: lastRow, top: count)
+            }
         }
-        return sampled
+        return result
+    }
+
+    private func wantsPromptLogprobs(_ scheduled: SchedulerOutput.ScheduledRequest,
+                                     request: (String) -> Request?) -> Bool {
+        guard scheduled.samplingParams.promptLogprobs != nil, let state = request(scheduled.requestID) else { return false }
+        return scheduled.startPosition < state.numPromptTokens - 1
+    }
+
+    /// Logprobs of the prompt tokens this chunk's rows predict (positions start+1 ... within
+    /// the prompt).
+    private func promptLogprobs(_ scheduled: SchedulerOutput.ScheduledRequest, state: Request,
+                                rows: (start: Int, count: Int),
+                                row: (Int) -> UnsafeBufferPointer<Float>) -> (firstPosition: Int, entries: [TokenLogprob]) {
+        let top = scheduled.samplingParams.promptLogprobs ?? 0
+        var entries: [TokenLogprob] = []
+        for offset in 0..<rows.count {
+            let target = scheduled.startPosition + offset + 1
+            guard target < state.numPromptTokens else { break }
+            entries.append(Logprobs.of(token: state.promptTokenIDs[target], in: row(rows.start + offset), top: top))
+        }
+        return (scheduled.startPosition + 1, entries)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import EngineCore
 
 /// Turns one row of logits into a token, following a request's `SamplingParams`, in
@@ -88,12 +89,18 @@ public struct Sampler {
         // Tokens more than `negligibleLogitGap` below the best have probability < 1e-13
         // relative to it (together < 1e-8 of the mass for any vocabulary in use): leaving them
         // out keeps the sort short without changing any draw measurably.
-        let best = argmax()
+        let best = Int(argmax())
         let cutoff = work[best] - Self.negligibleLogitGap
         order.removeAll(keepingCapacity: true)
         for i in 0..<vocabulary where work[i] >= cutoff && work[i] > -.infinity { order.append(Int32(i)) }
         if order.isEmpty { order.append(Int32(best)) }
         let logits = work
+        let needsOrder = topK < vocabulary || params.topP < 1 || params.minP > 0
+        if !needsOrder {
+            // Plain sampling: no filter looks at ranks, so the draw needs no sort.
+            for token in order { work[Int(token)] = (logits[Int(token)] - logits[best]).exponentiated }
+            return order.count
+        }
         if topK < order.count {
             order = Array(order.partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK))
         } else {
@@ -138,15 +145,7 @@ public struct Sampler {
 }
 
 extension Float {
-    fileprivate var exponentiated: Float { Float(_exp(Double(self))) }
-}
-
-private func _exp(_ x: Double) -> Double {
-    #if canImport(Glibc)
-    return Glibc.exp(x)
-    #else
-    return Foundation.exp(x)
-    #endif
+    fileprivate var exponentiated: Float { Foundation.exp(self) }
 }
 
 extension Array {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import EngineCore
 import Foundation
-import Tokenization
 
 /// `tern chat`: an interactive conversation in the terminal.
 struct ChatCommand: ParsableCommand {
@@ -45,14 +44,10 @@ struct ChatCommand: ParsableCommand {
                 continue
             }
             try llm.add(promptTokenIDs: promptIDs, params: params)
-            var detokenizer = IncrementalDetokenizer(tokenizer: model.tokenizer, skipSpecialTokens: true)
-            let completions = try llm.run { updates in
-                for update in updates {
-                    let text = detokenizer.add(update.newTokenIDs)
-                    if !text.isEmpty { writeStandardOutput(text) }
-                }
+            let completions = try llm.run { output in
+                if !output.newText.isEmpty { writeStandardOutput(output.newText) }
             }
-            writeStandardOutput(detokenizer.flush() + "\n")
+            writeStandardOutput("\n")
             messages.append(ChatMessage(role: "assistant", content: completions.first?.text ?? ""))
         }
     }

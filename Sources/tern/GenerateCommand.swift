@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import EngineCore
 import Foundation
-import Tokenization
 
 /// `tern generate`: one prompt in, its continuation streamed out (or one JSON object).
 struct GenerateCommand: ParsableCommand {
@@ -31,15 +30,10 @@ struct GenerateCommand: ParsableCommand {
         let llm = try LLM(model: model)
         try llm.add(promptTokenIDs: promptIDs, params: sampling.params(defaultTemperature: 0))
 
-        var detokenizer = IncrementalDetokenizer(tokenizer: model.tokenizer, skipSpecialTokens: true)
         var timing = GenerationTiming()
-        let completions = try llm.run { updates in
-            for update in updates where !update.newTokenIDs.isEmpty {
-                timing.recordTokens(update.newTokenIDs.count)
-                guard !json else { continue }
-                let text = detokenizer.add(update.newTokenIDs)
-                if !text.isEmpty { writeStandardOutput(text) }
-            }
+        let completions = try llm.run { output in
+            if !output.newTokenIDs.isEmpty { timing.recordTokens(output.newTokenIDs.count) }
+            if !json && !output.newText.isEmpty { writeStandardOutput(output.newText) }
         }
         guard let completion = completions.first else { return }
         if json {
@@ -52,7 +46,7 @@ struct GenerateCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
             writeStandardOutput(String(decoding: data, as: UTF8.self) + "\n")
         } else {
-            writeStandardOutput(detokenizer.flush() + "\n")
+            writeStandardOutput("\n")
             timing.report(promptTokens: promptIDs.count)
         }
     }

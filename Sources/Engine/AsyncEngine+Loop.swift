@@ -1,0 +1,124 @@
+import EngineCore
+import Foundation
+
+extension AsyncEngine {
+    /// The loop: take queued adds and aborts, run a step, hand out its deltas, publish stats.
+    func loop() {
+        var lastLog = ContinuousClock.now
+        while true {
+            condition.lock()
+            while pendingAdds.isEmpty && pendingAborts.isEmpty && pendingStops.isEmpty
+                    && !engine.hasUnfinishedRequests && !stopping {
+                snapshot.lastHeartbeat = .now
+                condition.wait()
+            }
+            let adds = pendingAdds
+            let aborts = pendingAborts
+            let stops = pendingStops
+            pendingAdds.removeAll()
+            pendingAborts.removeAll()
+            pendingStops.removeAll()
+            let exit = stopping && adds.isEmpty && !engine.hasUnfinishedRequests
+            condition.unlock()
+            if exit { break }
+
+            for (request, continuation) in adds {
+                do {
+                    try engine.add(Request(requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
+                                           samplingParams: request.params, eosTokenIDs: eosTokenIDs,
+                                           priority: request.priority))
+                    streams[request.requestID] = continuation
+                    promptTokensTotal += request.promptTokenIDs.count
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            for update in engine.abort(aborts) {
+                streams.removeValue(forKey: update.requestID)?.finish()
+            }
+            for requestID in stops {
+                _ = engine.finish(requestID, reason: .stop)
+                streams.removeValue(forKey: requestID)?.finish()
+            }
+            guard engine.hasUnfinishedRequests else {
+                publishStats()
+                continue
+            }
+            do {
+                let result = try engine.step()
+                deliver(result)
+            } catch {
+                logger.error("engine step failed; failing all requests", metadata: ["error": "\(error)"])
+                fail(error)
+                return
+            }
+            publishStats()
+            if ContinuousClock.now - lastLog > .seconds(5) {
+                lastLog = .now
+                logStats()
+            }
+        }
+        condition.lock()
+        snapshot.isAlive = false
+        let waiters = shutdownWaiters
+        shutdownWaiters.removeAll()
+        condition.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func deliver(_ result: StepResult) {
+        var prompt = result.promptLogprobs
+        for update in result.updates {
+            generationTokensTotal += update.newTokenIDs.count
+            guard let stream = streams[update.requestID] else { continue }
+            stream.yield(Delta(tokens: update.newTokenIDs, logprob: result.logprobs[update.requestID],
+                               promptLogprobs: prompt.removeValue(forKey: update.requestID),
+                               finishReason: update.finishReason, cachedTokens: update.numCachedTokens))
+            if update.isFinished { streams.removeValue(forKey: update.requestID)?.finish() }
+        }
+        // Prompt chunks that sampled nothing yet (partial prefill) still carry logprobs.
+        for (requestID, chunk) in prompt {
+            streams[requestID]?.yield(Delta(tokens: [], promptLogprobs: chunk, cachedTokens: 0))
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        for (_, stream) in streams { stream.finish(throwing: error) }
+        streams.removeAll()
+        condition.lock()
+        snapshot.isAlive = false
+        accepting = false
+        let adds = pendingAdds
+        pendingAdds.removeAll()
+        let waiters = shutdownWaiters
+        shutdownWaiters.removeAll()
+        condition.unlock()
+        for (_, continuation) in adds { continuation.finish(throwing: error) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func publishStats() {
+        let scheduler = engine.scheduler
+        let cache = scheduler.kvCacheManager
+        condition.lock()
+        snapshot.runningRequests = scheduler.numRunning
+        snapshot.waitingRequests = scheduler.numWaiting
+        snapshot.kvCacheUsage = cache.usage
+        snapshot.prefixCacheQueries = cache.prefixCacheStats.queriedTokens
+        snapshot.prefixCacheHits = cache.prefixCacheStats.hitTokens
+        snapshot.promptTokensTotal = promptTokensTotal
+        snapshot.generationTokensTotal = generationTokensTotal
+        snapshot.steps += 1
+        snapshot.lastHeartbeat = .now
+        condition.unlock()
+    }
+
+    private func logStats() {
+        let s = stats()
+        logger.info("engine", metadata: [
+            "running": "\(s.runningRequests)", "waiting": "\(s.waitingRequests)",
+            "kv_cache_usage": "\(String(format: "%.1f%%", s.kvCacheUsage * 100))",
+            "prefix_cache_hit_rate": "\(s.prefixCacheQueries == 0 ? "-" : String(format: "%.1f%%", 100 * Double(s.prefixCacheHits) / Double(s.prefixCacheQueries)))",
+        ])
+    }
+}

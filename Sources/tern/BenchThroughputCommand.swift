@@ -1,0 +1,79 @@
+import ArgumentParser
+import Engine
+import EngineCore
+import Foundation
+
+/// `tern bench throughput`: offline, many random-token prompts through one engine.
+struct BenchThroughputCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "throughput", abstract: "Offline throughput over random-token prompts (EOS ignored).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var engineOptions: EngineArguments
+
+    @Option(help: "Number of prompts.") var numPrompts = 64
+    @Option(help: "Tokens per prompt (after the shared prefix, for shared-prefix).") var inputLen = 128
+    @Option(help: "Tokens generated per prompt.") var outputLen = 64
+    @Option(help: "random or shared-prefix.") var dataset: BenchDataset = .random
+    @Option(help: "Tokens of the prefix every prompt shares (shared-prefix).") var prefixLen = 384
+    @Option(help: "Seed of the prompts.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let logger = modelOptions.makeLogger()
+        let model = try modelOptions.load(logger: logger)
+        let llm = try LLM(model: model, options: engineOptions.engineOptions)
+        let prompts = BenchPrompts.make(count: numPrompts, inputLength: inputLen,
+                                        prefixLength: dataset == .sharedPrefix ? prefixLen : 0,
+                                        tokenizer: model.tokenizer, vocabularySize: model.config.vocabularySize,
+                                        seed: seed)
+        let params = SamplingParams(temperature: 1, ignoreEOS: true, maxTokens: outputLen)
+        for prompt in prompts { try llm.add(promptTokenIDs: prompt, params: params) }
+
+        var progress = BenchProgress(total: numPrompts, enabled: !json)
+        let start = ContinuousClock.now
+        let completions = try llm.run { output in
+            if output.finishReason != nil { progress.advance() }
+        }
+        let elapsed = (ContinuousClock.now - start).seconds
+        progress.finish()
+
+        let promptTokens = completions.reduce(0) { $0 + $1.promptTokenIDs.count }
+        let outputTokens = completions.reduce(0) { $0 + $1.tokenIDs.count }
+        let report: [(String, Double)] = [
+            ("elapsed_time", elapsed),
+            ("num_requests", Double(completions.count)),
+            ("total_num_tokens", Double(promptTokens + outputTokens)),
+            ("requests_per_second", Double(completions.count) / elapsed),
+            ("tokens_per_second", Double(promptTokens + outputTokens) / elapsed),
+            ("output_tokens_per_second", Double(outputTokens) / elapsed),
+        ]
+        try BenchReport.print(report, json: json, title: "Throughput (\(dataset.rawValue), \(numPrompts) x \(dataset == .sharedPrefix ? "\(prefixLen)+" : "")\(inputLen) in, \(outputLen) out)")
+    }
+}
+
+enum BenchDataset: String, ExpressibleByArgument, CaseIterable {
+    case random
+    case sharedPrefix = "shared-prefix"
+}
+
+/// Engine sizes with vLLM's flag names.
+struct EngineArguments: ParsableArguments {
+    @Option(help: "Most sequences in one step.") var maxNumSeqs = 64
+    @Option(help: "Most tokens in one step (the chunked-prefill budget).") var maxNumBatchedTokens = 512
+    @Flag(name: .customLong("no-enable-prefix-caching"), help: "Turn automatic prefix caching off.")
+    var noPrefixCaching = false
+
+    func validate() throws {
+        guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
+        guard maxNumBatchedTokens > 0 else { throw ValidationError("--max-num-batched-tokens must be > 0") }
+    }
+
+    var engineOptions: EngineOptions {
+        var options = EngineOptions()
+        options.maxNumSeqs = maxNumSeqs
+        options.maxNumBatchedTokens = maxNumBatchedTokens
+        options.enablePrefixCaching = !noPrefixCaching
+        return options
+    }
+}
