@@ -1,4 +1,5 @@
 import CPUBackend
+import CUDABackend
 import Foundation
 import Logging
 import ModelLoading
@@ -22,6 +23,11 @@ public struct LoadOptions: Sendable {
     public var blockSize: Int = 16
     /// Longest context a request may reach; 0 = the model's own limit.
     public var maxModelLen: Int = 0
+    /// Fraction of the GPU's memory Tern may take (weights, activations, KV cache).
+    public var gpuMemoryUtilization: Double = 0.9
+    /// The largest step the GPU buffers are sized for: tokens, and sequences.
+    public var maxBatchTokens: Int = 8192
+    public var maxSequences: Int = 256
 
     public init() {}
 }
@@ -43,9 +49,8 @@ public final class LoadedModel {
     public init(_ argument: String?, options: LoadOptions, logger: Logger) throws {
         let started = ContinuousClock.now
         source = try ModelLocator().resolve(argument)
-        guard options.device == .cpu else {
-            throw EngineError("--device cuda: this build of Tern has no CUDA backend yet; use --device cpu")
-        }
+        // Opened before the weights are read, so that a machine without CUDA fails at once.
+        let cudaDevice = options.device == .cuda ? try CUDADevice() : nil
         logger.info("loading model", metadata: ["path": "\(source.path)"])
         let store: any WeightStore
         let naming: WeightNaming
@@ -71,6 +76,24 @@ public final class LoadedModel {
         maxModelLen = options.maxModelLen > 0 ? min(options.maxModelLen, config.maxPositionEmbeddings)
                                               : config.maxPositionEmbeddings
 
+        if let cudaDevice {
+            let model = try LlamaCUDAModel(
+                config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
+                maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,
+                memoryUtilization: options.gpuMemoryUtilization, logger: logger)
+            executor = model
+            logger.info("model ready", metadata: [
+                "model": "\(name)", "family": "\(config.family)", "layers": "\(config.layerCount)",
+                "device": "\(cudaDevice.name) (\(cudaDevice.architecture))", "weights_MiB": "\(model.weightBytes >> 20)",
+                "load_s": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))",
+            ])
+            logger.info("KV cache", metadata: [
+                "blocks": "\(model.blockCount - 1)", "block_size": "\(options.blockSize)",
+                "tokens": "\((model.blockCount - 1) * options.blockSize)", "MiB": "\(model.cacheBytes >> 20)",
+                "gpu_memory_utilization": "\(options.gpuMemoryUtilization)",
+            ])
+            return
+        }
         let bytesPerToken = CPUKVCache.bytesPerToken(layerCount: config.layerCount, kvDim: config.kvDim)
         let blockCount = options.kvCacheBytes / (bytesPerToken * options.blockSize) + 1
         guard blockCount > 1 else {
@@ -88,7 +111,7 @@ public final class LoadedModel {
         logger.info("KV cache", metadata: [
             "blocks": "\(blockCount - 1)", "block_size": "\(options.blockSize)",
             "tokens": "\((blockCount - 1) * options.blockSize)",
-            "MiB": "\(blockCount * options.blockSize * bytesPerToken >> 20)",
+            "MiB": "\((blockCount * options.blockSize * bytesPerToken) >> 20)",
         ])
     }
 }

@@ -9,7 +9,7 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "An LLM inference and serving engine in Swift.",
-        subcommands: [GenerateCommand.self, ChatCommand.self])
+        subcommands: [GenerateCommand.self, ChatCommand.self, DebugCommand.self])
 }
 
 /// Options every command that loads a model takes.
@@ -29,6 +29,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Longest context in tokens (0 = the model's own limit).")
     var maxModelLen: Int = 0
 
+    @Option(help: "Fraction of the GPU's memory for the weights, activations and KV cache (--device cuda).")
+    var gpuMemoryUtilization: Double = 0.9
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .warning
 
@@ -36,6 +39,9 @@ struct ModelOptions: ParsableArguments {
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
         guard kvCacheMiB > 0 else { throw ValidationError("--kv-cache-memory must be > 0") }
         guard maxModelLen >= 0 else { throw ValidationError("--max-model-len must be >= 0") }
+        guard gpuMemoryUtilization > 0, gpuMemoryUtilization <= 1 else {
+            throw ValidationError("--gpu-memory-utilization must be in (0, 1]")
+        }
     }
 
     var loadOptions: LoadOptions {
@@ -44,6 +50,7 @@ struct ModelOptions: ParsableArguments {
         options.threads = threads
         options.kvCacheBytes = kvCacheMiB << 20
         options.maxModelLen = maxModelLen
+        options.gpuMemoryUtilization = gpuMemoryUtilization
         return options
     }
 

@@ -1,0 +1,195 @@
+/// One CUDA device with its primary context and the stream every Tern kernel runs on.
+///
+/// The driver is loaded with `dlopen` when the first device is opened; where there is no
+/// driver or no GPU, `init` throws an error that names CUDA and says what is missing.
+/// Not thread-safe: one engine thread drives a device.
+public final class CUDADevice: @unchecked Sendable {
+    let driver: CUDADriver
+    /// Device ordinal, name and compute capability (9.0 for the H100).
+    public let ordinal: Int
+    public let name: String
+    public let computeCapability: (major: Int, minor: Int)
+    public let multiprocessorCount: Int
+    /// The driver's CUDA version, e.g. 13000 for 13.0.
+    public let driverVersion: Int
+    let context: OpaquePointer
+    /// The stream all work is queued on, in order.
+    let stream: OpaquePointer
+
+    /// Kernel arguments are packed here before each launch, so that launching allocates nothing.
+    private let argumentStorage = UnsafeMutableRawPointer.allocate(byteCount: 8 * 32, alignment: 8)
+    private let argumentPointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 32)
+
+    public init(ordinal: Int = 0) throws {
+        let driver = try CUDADriver()
+        self.driver = driver
+        self.ordinal = ordinal
+        try driver.check(driver.cuInit(0), "cuInit")
+        var version: Int32 = 0
+        try driver.check(driver.cuDriverGetVersion(&version), "cuDriverGetVersion")
+        driverVersion = Int(version)
+        var count: Int32 = 0
+        try driver.check(driver.cuDeviceGetCount(&count), "cuDeviceGetCount")
+        guard ordinal < count else {
+            throw CUDAError.unsupported("no CUDA device \(ordinal): the driver sees \(count) GPU(s)")
+        }
+        var device: Int32 = 0
+        try driver.check(driver.cuDeviceGet(&device, Int32(ordinal)), "cuDeviceGet")
+        var nameBytes = [CChar](repeating: 0, count: 256)
+        try driver.check(driver.cuDeviceGetName(&nameBytes, 255, device), "cuDeviceGetName")
+        name = String(decoding: nameBytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        func attribute(_ id: Int32, _ label: String) throws -> Int {
+            var value: Int32 = 0
+            try driver.check(driver.cuDeviceGetAttribute(&value, id, device), "cuDeviceGetAttribute(\(label))")
+            return Int(value)
+        }
+        computeCapability = (try attribute(75, "COMPUTE_CAPABILITY_MAJOR"), try attribute(76, "COMPUTE_CAPABILITY_MINOR"))
+        multiprocessorCount = try attribute(16, "MULTIPROCESSOR_COUNT")
+        var context: OpaquePointer?
+        try driver.check(driver.cuDevicePrimaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain")
+        try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
+        var stream: OpaquePointer?
+        // CU_STREAM_NON_BLOCKING: no implicit synchronisation with the legacy default stream.
+        try driver.check(driver.cuStreamCreate(&stream, 1), "cuStreamCreate")
+        guard let context, let stream else { throw CUDAError.unsupported("the driver returned no context or stream") }
+        self.context = context
+        self.stream = stream
+    }
+
+    deinit {
+        argumentStorage.deallocate()
+        argumentPointers.deallocate()
+    }
+
+    /// "sm_90" for compute capability 9.0.
+    public var architecture: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
+
+    /// Free and total device memory in bytes.
+    public func memoryInfo() throws -> (free: Int, total: Int) {
+        var free = 0
+        var total = 0
+        try driver.check(driver.cuMemGetInfo(&free, &total), "cuMemGetInfo")
+        return (free, total)
+    }
+
+    /// Makes this device's context current on the calling thread (needed once per thread).
+    public func makeCurrent() throws {
+        try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
+    }
+
+    /// Waits until everything queued on the stream has run.
+    public func synchronize() throws {
+        try driver.check(driver.cuStreamSynchronize(stream), "cuStreamSynchronize")
+    }
+
+    // MARK: memory
+
+    /// Device memory of `bytes` bytes (at least 1), freed when the returned object goes.
+    public func allocate(bytes: Int, label: String) throws -> DeviceMemory {
+        var address: CUdeviceptr = 0
+        try driver.check(driver.cuMemAlloc(&address, max(bytes, 1)), "cuMemAlloc(\(bytes) bytes for \(label))")
+        return DeviceMemory(device: self, address: address, bytes: bytes)
+    }
+
+    /// Copies `bytes` bytes from host memory to `destination`, waiting for the copy.
+    public func copy(to destination: CUdeviceptr, from source: UnsafeRawPointer, bytes: Int) throws {
+        guard bytes > 0 else { return }
+        try driver.check(driver.cuMemcpyHtoDAsync(destination, source, bytes, stream), "cuMemcpyHtoDAsync")
+        try synchronize()
+    }
+
+    /// Queues a host-to-device copy; `source` must stay valid until the stream reaches it
+    /// (pinned memory, or a later `synchronize`).
+    public func copyAsync(to destination: CUdeviceptr, from source: UnsafeRawPointer, bytes: Int) throws {
+        guard bytes > 0 else { return }
+        try driver.check(driver.cuMemcpyHtoDAsync(destination, source, bytes, stream), "cuMemcpyHtoDAsync")
+    }
+
+    /// Queues a device-to-host copy; the data is there after the next `synchronize`.
+    public func copyAsync(to destination: UnsafeMutableRawPointer, from source: CUdeviceptr, bytes: Int) throws {
+        guard bytes > 0 else { return }
+        try driver.check(driver.cuMemcpyDtoHAsync(destination, source, bytes, stream), "cuMemcpyDtoHAsync")
+    }
+
+    /// Queues filling `bytes` bytes at `destination` with zeros.
+    public func zero(_ destination: CUdeviceptr, bytes: Int) throws {
+        try driver.check(driver.cuMemsetD8Async(destination, 0, bytes, stream), "cuMemsetD8Async")
+    }
+
+    /// Page-locked host memory of `bytes` bytes, for copies that overlap with kernels.
+    public func allocateHost(bytes: Int) throws -> UnsafeMutableRawPointer {
+        var pointer: UnsafeMutableRawPointer?
+        try driver.check(driver.cuMemAllocHost(&pointer, max(bytes, 1)), "cuMemAllocHost(\(bytes) bytes)")
+        guard let pointer else { throw CUDAError.unsupported("cuMemAllocHost returned no memory") }
+        return pointer
+    }
+
+    // MARK: kernels
+
+    /// Loads a compiled module (cubin bytes) and looks up `names` in it.
+    public func loadFunctions(image: [UInt8], names: [String]) throws -> [String: CUhandle] {
+        var module: OpaquePointer?
+        try image.withUnsafeBytes { bytes in
+            try driver.check(driver.cuModuleLoadData(&module, bytes.baseAddress), "cuModuleLoadData")
+        }
+        var functions: [String: CUhandle] = [:]
+        for name in names {
+            var function: OpaquePointer?
+            try driver.check(driver.cuModuleGetFunction(&function, module, name), "cuModuleGetFunction(\(name))")
+            guard let function else { throw CUDAError.unsupported("kernel \(name) not found in its module") }
+            functions[name] = function
+        }
+        return functions
+    }
+
+    /// Lets `function` use up to `bytes` of dynamic shared memory (above the 48 KiB default).
+    public func setMaxDynamicSharedMemory(_ function: CUhandle, bytes: Int) throws {
+        // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8
+        try driver.check(driver.cuFuncSetAttribute(function, 8, Int32(bytes)), "cuFuncSetAttribute")
+    }
+
+    /// Queues `function` on the stream with `arguments` in the kernel's parameter order.
+    public func launch(_ function: CUhandle, name: StaticString, grid: (Int, Int, Int), block: (Int, Int, Int),
+                       sharedBytes: Int = 0, _ arguments: KernelArgument...) throws {
+        precondition(arguments.count <= 32, "too many kernel arguments")
+        for (index, argument) in arguments.enumerated() {
+            let slot = argumentStorage + index * 8
+            switch argument {
+            case .pointer(let value): slot.storeBytes(of: value, as: UInt64.self)
+            case .int32(let value): slot.storeBytes(of: value, as: Int32.self)
+            case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
+            case .float(let value): slot.storeBytes(of: value, as: Float.self)
+            }
+            argumentPointers[index] = slot
+        }
+        guard grid.0 > 0, grid.1 > 0, grid.2 > 0 else { return }
+        try driver.check(
+            driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block.0),
+                                  UInt32(block.1), UInt32(block.2), UInt32(sharedBytes), stream,
+                                  argumentPointers, nil),
+            "cuLaunchKernel(\(name))")
+    }
+}
+
+/// One argument of a kernel launch, as the kernel's C parameter type.
+public enum KernelArgument {
+    case pointer(CUdeviceptr)
+    case int32(Int32)
+    case int64(Int64)
+    case float(Float)
+}
+
+/// A device allocation, freed when the object goes.
+public final class DeviceMemory: @unchecked Sendable {
+    public let address: CUdeviceptr
+    public let bytes: Int
+    private let device: CUDADevice
+
+    init(device: CUDADevice, address: CUdeviceptr, bytes: Int) {
+        self.device = device
+        self.address = address
+        self.bytes = bytes
+    }
+
+    deinit { _ = device.driver.cuMemFree(address) }
+}

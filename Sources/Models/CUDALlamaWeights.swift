@@ -1,0 +1,135 @@
+import CTernKernels
+import CUDABackend
+import Foundation
+import Logging
+import Tensors
+
+/// A Llama-family model's weights in device memory, bf16 (norms, biases in f32).
+///
+/// Q, K and V are stacked into one [qDim + 2·kvDim, hidden] matrix and gate and up into one
+/// [2·intermediate, hidden], so each takes one GEMM. bf16 tensors are copied as they are;
+/// f16, f32 and GGUF quantized tensors are dequantized on the host and rounded to bf16.
+final class CUDALlamaWeights {
+    struct Layer {
+        let attentionNorm: DeviceMemory   // [hidden] f32
+        let qkv: DeviceMemory             // [qDim + 2 kvDim, hidden] bf16
+        let qkvBias: DeviceMemory?        // [qDim + 2 kvDim] f32 (Qwen2)
+        let queryNorm: DeviceMemory?      // [headDim] f32 (Qwen3)
+        let keyNorm: DeviceMemory?        // [headDim] f32 (Qwen3)
+        let output: DeviceMemory          // [hidden, qDim] bf16
+        let mlpNorm: DeviceMemory         // [hidden] f32
+        let gateUp: DeviceMemory          // [2 intermediate, hidden] bf16
+        let down: DeviceMemory            // [hidden, intermediate] bf16
+    }
+
+    let embedding: DeviceMemory           // [vocab, hidden] bf16
+    let layers: [Layer]
+    let finalNorm: DeviceMemory           // [hidden] f32
+    let lmHead: DeviceMemory              // [vocab, hidden] bf16; the embedding when tied
+    let inverseFrequencies: DeviceMemory  // [headDim / 2] f32
+    /// Bytes of device memory the weights take.
+    let bytes: Int
+
+    init(weights: LlamaWeights, config c: ModelConfig, rope: RotaryEmbedding, device: CUDADevice,
+         logger: Logger) throws {
+        let uploader = Uploader(device: device)
+        let started = ContinuousClock.now
+        embedding = try uploader.matrices([weights.embedding], label: "embedding")
+        var layers: [Layer] = []
+        for (index, layer) in weights.layers.enumerated() {
+            let biases = [layer.query.bias, layer.key.bias, layer.value.bias]
+            layers.append(Layer(
+                attentionNorm: try uploader.floats(layer.attentionNorm, label: "attention norm"),
+                qkv: try uploader.matrices([layer.query.weight, layer.key.weight, layer.value.weight], label: "qkv"),
+                qkvBias: biases.allSatisfy({ $0 != nil })
+                    ? try uploader.floats(biases.flatMap { $0 ?? [] }, label: "qkv bias") : nil,
+                queryNorm: try layer.queryNorm.map { try uploader.floats($0, label: "q norm") },
+                keyNorm: try layer.keyNorm.map { try uploader.floats($0, label: "k norm") },
+                output: try uploader.matrices([layer.output.weight], label: "o_proj"),
+                mlpNorm: try uploader.floats(layer.mlpNorm, label: "mlp norm"),
+                gateUp: try uploader.matrices([layer.gate.weight, layer.up.weight], label: "gate_up"),
+                down: try uploader.matrices([layer.down.weight], label: "down_proj")))
+            if (index + 1) % max(1, c.layerCount / 4) == 0 || index + 1 == c.layerCount {
+                logger.info("uploading weights", metadata: [
+                    "layers": "\(index + 1)/\(c.layerCount)", "MiB": "\(uploader.bytes >> 20)",
+                    "s": "\((ContinuousClock.now - started).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))",
+                ])
+            }
+        }
+        self.layers = layers
+        finalNorm = try uploader.floats(weights.finalNorm, label: "final norm")
+        lmHead = weights.lmHead.bytes.baseAddress == weights.embedding.bytes.baseAddress
+            ? embedding : try uploader.matrices([weights.lmHead], label: "lm_head")
+        inverseFrequencies = try uploader.floats(rope.inverseFrequencies, label: "RoPE frequencies")
+        bytes = uploader.bytes
+    }
+}
+
+/// Copies host tensors into new device allocations, converting them to bf16 on the way.
+private final class Uploader {
+    let device: CUDADevice
+    private(set) var bytes = 0
+    /// Conversion staging: rows are converted here a chunk at a time.
+    private var floats: [Float] = []
+    private var halves: [UInt16] = []
+    private static let chunkElements = 1 << 24
+
+    init(device: CUDADevice) { self.device = device }
+
+    /// The rows of `tensors`, stacked, as one bf16 matrix.
+    func matrices(_ tensors: [TensorData], label: String) throws -> DeviceMemory {
+        let total = tensors.reduce(0) { $0 + $1.elementCount } * 2
+        let memory = try device.allocate(bytes: total, label: label)
+        var offset = 0
+        for tensor in tensors {
+            try upload(tensor, to: memory.address + UInt64(offset))
+            offset += tensor.elementCount * 2
+        }
+        bytes += total
+        return memory
+    }
+
+    func floats(_ values: [Float], label: String) throws -> DeviceMemory {
+        let memory = try device.allocate(bytes: values.count * 4, label: label)
+        try values.withUnsafeBytes { try device.copy(to: memory.address, from: $0.baseAddress!, bytes: $0.count) }
+        bytes += values.count * 4
+        return memory
+    }
+
+    private func upload(_ tensor: TensorData, to address: CUdeviceptr) throws {
+        if tensor.dtype == .bf16 {
+            try device.copy(to: address, from: tensor.bytes.baseAddress!, bytes: tensor.elementCount * 2)
+            return
+        }
+        guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
+            throw CUDAError.unsupported("tensor '\(tensor.name)' has type \(tensor.dtype), which Tern cannot convert to bf16")
+        }
+        let columns = tensor.columns
+        let rowsPerChunk = max(1, Self.chunkElements / columns)
+        var row = 0
+        while row < tensor.rows {
+            let count = min(rowsPerChunk, tensor.rows - row)
+            let elements = count * columns
+            if floats.count < elements {
+                floats = [Float](repeating: 0, count: elements)
+                halves = [UInt16](repeating: 0, count: elements)
+            }
+            floats.withUnsafeMutableBufferPointer { out in
+                tern_dequantize_rows(tensor.bytes.baseAddress, Int32(tensor.dtype.rawValue), Int64(columns),
+                                     Int64(row), Int64(count), out.baseAddress)
+            }
+            for i in 0..<elements { halves[i] = bfloat16Bits(floats[i]) }
+            try halves.withUnsafeBytes {
+                try device.copy(to: address + UInt64(row * columns * 2), from: $0.baseAddress!, bytes: elements * 2)
+            }
+            row += count
+        }
+    }
+}
+
+/// The bf16 bits of `value`, rounded to nearest even as PyTorch rounds (NaN stays NaN).
+func bfloat16Bits(_ value: Float) -> UInt16 {
+    let bits = value.bitPattern
+    if bits & 0x7fff_ffff > 0x7f80_0000 { return UInt16(truncatingIfNeeded: bits >> 16) | 0x40 }
+    return UInt16(truncatingIfNeeded: (bits &+ 0x7fff &+ ((bits >> 16) & 1)) >> 16)
+}

@@ -1,0 +1,98 @@
+import CUDABackend
+
+/// The device buffers of one forward step, allocated once for the largest step, and the
+/// step's inputs (token ids, positions, slots, block table...) packed into one pinned host
+/// buffer and sent with one copy.
+final class StepBuffers {
+    let residual: DeviceMemory      // [T, hidden] f32
+    let normed: DeviceMemory        // [T, hidden] bf16
+    let qkv: DeviceMemory           // [T, qDim + 2 kvDim] f32
+    let query: DeviceMemory         // [T, qDim] bf16
+    let attention: DeviceMemory     // [T, qDim] bf16
+    let gateUp: DeviceMemory        // [T, 2 intermediate] bf16
+    let mlp: DeviceMemory           // [T, intermediate] bf16
+    let lastHidden: DeviceMemory    // [B', hidden] bf16
+    let logits: DeviceMemory        // [B', vocab] f32
+    let partials: AttentionPartials
+    /// Pinned host copy of the logits [B', vocab] f32, returned by `execute`.
+    let hostLogits: UnsafeMutablePointer<Float>
+    let maxBlocksPerSequence: Int
+    private let inputs: DeviceMemory
+    private let hostInputs: UnsafeMutableRawPointer
+    private let inputCapacity: Int
+    let bytes: Int
+
+    // Device addresses of this step's inputs, inside `inputs`.
+    private(set) var slotMapping: CUdeviceptr = 0          // [T] i64
+    private(set) var tokenIDs: CUdeviceptr = 0             // [T] i32
+    private(set) var positions: CUdeviceptr = 0            // [T] i32
+    private(set) var queryStartLocations: CUdeviceptr = 0  // [B + 1] i32
+    private(set) var sequenceLengths: CUdeviceptr = 0      // [B] i32
+    private(set) var logitsIndices: CUdeviceptr = 0        // [B'] i32
+    private(set) var blockTable: CUdeviceptr = 0           // [B, maxBlocks] i32
+    /// The longest context of this step.
+    private(set) var maxSequenceLength = 0
+
+    init(config c: ModelConfig, device: CUDADevice, maxTokens: Int, maxSequences: Int,
+         maxBlocksPerSequence: Int) throws {
+        func buffer(_ elements: Int, _ elementBytes: Int, _ label: String) throws -> DeviceMemory {
+            try device.allocate(bytes: elements * elementBytes, label: label)
+        }
+        residual = try buffer(maxTokens * c.hiddenSize, 4, "residual")
+        normed = try buffer(maxTokens * c.hiddenSize, 2, "normed activations")
+        qkv = try buffer(maxTokens * (c.qDim + 2 * c.kvDim), 4, "qkv")
+        query = try buffer(maxTokens * c.qDim, 2, "query")
+        attention = try buffer(maxTokens * c.qDim, 2, "attention output")
+        gateUp = try buffer(maxTokens * 2 * c.intermediateSize, 2, "gate_up")
+        mlp = try buffer(maxTokens * c.intermediateSize, 2, "mlp activations")
+        lastHidden = try buffer(maxSequences * c.hiddenSize, 2, "final hidden rows")
+        logits = try buffer(maxSequences * c.vocabularySize, 4, "logits")
+        // Room to split each (token, head) of a full step in two, and a short step much more.
+        partials = try AttentionPartials(device: device, capacity: max(2 * maxTokens * c.headCount, 1 << 14),
+                                         headDim: c.headDim)
+        hostLogits = try device.allocateHost(bytes: maxSequences * c.vocabularySize * 4)
+            .bindMemory(to: Float.self, capacity: maxSequences * c.vocabularySize)
+        self.maxBlocksPerSequence = maxBlocksPerSequence
+        inputCapacity = 16 * 8 + maxTokens * 16 + maxSequences * (12 + 4 * maxBlocksPerSequence) + 4
+        inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
+        hostInputs = try device.allocateHost(bytes: inputCapacity)
+        bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, inputs]
+            .reduce(partials.bytes) { $0 + $1.bytes }
+    }
+
+    /// Packs `batch` and queues its copy to the device; throws if it exceeds the limits the
+    /// buffers were sized for.
+    func upload(_ batch: ForwardBatch, limits: (tokens: Int, sequences: Int), device: CUDADevice) throws {
+        let tokens = batch.tokenCount
+        let sequences = batch.sequenceCount
+        guard tokens <= limits.tokens, sequences <= limits.sequences,
+              batch.logitsIndices.count <= limits.sequences,
+              batch.maxBlocksPerSequence <= maxBlocksPerSequence else {
+            throw CUDAError.unsupported("step of \(tokens) tokens, \(sequences) sequences and \(batch.maxBlocksPerSequence) blocks per sequence exceeds the buffers sized for \(limits.tokens) tokens, \(limits.sequences) sequences and \(maxBlocksPerSequence) blocks")
+        }
+        guard batch.positions.count == tokens, batch.slotMapping.count == tokens,
+              batch.queryStartLocations.count == sequences + 1,
+              batch.blockTable.count == sequences * batch.maxBlocksPerSequence else {
+            throw CUDAError.unsupported("malformed batch: array lengths disagree with \(tokens) tokens and \(sequences) sequences")
+        }
+        var offset = 0
+        func place<T>(_ array: [T]) -> CUdeviceptr {
+            let bytes = array.count * MemoryLayout<T>.stride
+            array.withUnsafeBytes { source in
+                if let base = source.baseAddress { (hostInputs + offset).copyMemory(from: base, byteCount: bytes) }
+            }
+            let address = inputs.address + UInt64(offset)
+            offset += (bytes + 15) & ~15
+            return address
+        }
+        slotMapping = place(batch.slotMapping)
+        tokenIDs = place(batch.tokenIDs)
+        positions = place(batch.positions)
+        queryStartLocations = place(batch.queryStartLocations)
+        sequenceLengths = place(batch.sequenceLengths)
+        logitsIndices = place(batch.logitsIndices)
+        blockTable = place(batch.blockTable)
+        maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
+        try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
+    }
+}

@@ -1,0 +1,154 @@
+import CUDABackend
+import Foundation
+import Logging
+
+/// The Llama-family forward pass on a CUDA GPU: the same steps as `LlamaCPUModel`, in bf16
+/// with f32 accumulation, over a paged KV cache in device memory.
+///
+/// Per layer: RMSNorm → one QKV GEMM (f32 out) → bias, Q/K norm, RoPE and the K/V cache write
+/// in one kernel → paged attention (split along the keys, then merged) → o_proj GEMM added
+/// to the f32 residual by cuBLASLt (β = 1) → RMSNorm → one gate+up GEMM → SiLU·up → down GEMM
+/// added to the residual. Every buffer is allocated at load for the largest step
+/// (`maxBatchTokens` tokens, `maxSequences` sequences); a step allocates nothing and waits on
+/// the GPU once, for the logits.
+public final class LlamaCUDAModel: ModelExecutor {
+    public let config: ModelConfig
+    public let device: CUDADevice
+    public let blockSize: Int
+    public let blockCount: Int
+    public let maxBatchTokens: Int
+    public let maxSequences: Int
+    /// Bytes of device memory the weights, the activations and the KV cache take.
+    public let weightBytes: Int
+    public let activationBytes: Int
+    public let cacheBytes: Int
+
+    let blas: CUBLASLt
+    let kernels: CUDAKernels
+    let weights: CUDALlamaWeights
+    let kvCache: DeviceMemory                // [layers, 2, blocks, blockSize, kvHeads, headDim] bf16
+    let buffers: StepBuffers
+    let rope: RotaryEmbedding
+
+    /// Uploads `weights`, compiles or loads the kernels, and sizes the KV pool to fill
+    /// `memoryUtilization` of the device's memory (or `maxCacheBlocks` if smaller).
+    /// `maxModelLen` bounds the block table's rows.
+    public init(config: ModelConfig, weights hostWeights: LlamaWeights, device: CUDADevice, blockSize: Int,
+                maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
+                maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), logger: Logger) throws {
+        guard config.headDim <= 256, config.headDim % 2 == 0 else {
+            throw CUDAError.unsupported("head_dim \(config.headDim) is not supported by the attention kernel (at most 256)")
+        }
+        guard maxBatchTokens > 0, maxSequences > 0, blockSize > 0 else {
+            throw CUDAError.unsupported("batch limits must be positive (tokens \(maxBatchTokens), sequences \(maxSequences), block size \(blockSize))")
+        }
+        guard memoryUtilization > 0, memoryUtilization <= 1 else {
+            throw CUDAError.unsupported("--gpu-memory-utilization must be in (0, 1], got \(memoryUtilization)")
+        }
+        self.config = config
+        self.device = device
+        self.blockSize = blockSize
+        self.maxBatchTokens = maxBatchTokens
+        self.maxSequences = maxSequences
+        rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
+                               style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
+        kernels = try CUDAKernels(device: device, cache: kernelCache)
+        logger.info(kernels.compiled ? "compiled the CUDA kernels with NVRTC" : "loaded the cached CUDA kernels", metadata: [
+            "arch": "\(device.architecture)", "cache": "\(kernelCache.directory)",
+            "s": "\(String(format: "%.2f", kernels.loadSeconds))",
+        ])
+        blas = try CUBLASLt(device: device)
+        weights = try CUDALlamaWeights(weights: hostWeights, config: config, rope: rope, device: device, logger: logger)
+        weightBytes = weights.bytes
+        let maxBlocksPerSequence = (maxModelLen + blockSize - 1) / blockSize + 1
+        buffers = try StepBuffers(config: config, device: device, maxTokens: maxBatchTokens,
+                                  maxSequences: maxSequences, maxBlocksPerSequence: maxBlocksPerSequence)
+        activationBytes = buffers.bytes
+
+        let (free, total) = try device.memoryInfo()
+        let budget = Int(Double(total) * memoryUtilization) - (total - free)
+        let blockBytes = 2 * config.layerCount * blockSize * config.kvDim * 2
+        var blocks = budget / blockBytes
+        if let maxCacheBlocks { blocks = min(blocks, maxCacheBlocks) }
+        guard blocks >= 2 else {
+            throw CUDAError.unsupported("no room for the KV cache: \(free >> 20) MiB free of \(total >> 20) MiB after the weights, and --gpu-memory-utilization \(memoryUtilization) allows \(max(budget, 0) >> 20) MiB")
+        }
+        blockCount = blocks
+        cacheBytes = blocks * blockBytes
+        kvCache = try device.allocate(bytes: cacheBytes, label: "KV cache")
+        try device.zero(kvCache.address, bytes: cacheBytes)
+        try device.synchronize()
+    }
+
+    /// Device address of layer `layer`'s K (or V) pages [blocks, blockSize, kvHeads, headDim].
+    func cacheAddress(layer: Int, value: Bool) -> CUdeviceptr {
+        let half = blockCount * blockSize * config.kvDim * 2
+        return kvCache.address + UInt64((2 * layer + (value ? 1 : 0)) * half)
+    }
+
+    public func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
+        let c = config
+        let tokens = batch.tokenCount
+        let rows = batch.logitsIndices.count
+        guard tokens > 0 else { return UnsafeBufferPointer(start: buffers.hostLogits, count: 0) }
+        try buffers.upload(batch, limits: (maxBatchTokens, maxSequences), device: device)
+        let b = buffers
+        try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
+                              tokens: tokens, hidden: c.hiddenSize)
+        for (index, layer) in weights.layers.enumerated() {
+            try attentionBlock(layer: layer, index: index, batch: batch)
+            try mlpBlock(layer: layer, tokens: tokens)
+        }
+        // Only the rows that sample need the final norm and the (large) LM head.
+        if rows > 0 {
+            try kernels.rmsNorm(input: b.residual.address, rows: b.logitsIndices, weight: weights.finalNorm.address,
+                                out: b.lastHidden.address, count: rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
+            try blas.linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
+                            tokens: rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
+            try device.copyAsync(to: b.hostLogits, from: b.logits.address, bytes: rows * c.vocabularySize * 4)
+        }
+        try device.synchronize()
+        return UnsafeBufferPointer(start: b.hostLogits, count: rows * c.vocabularySize)
+    }
+
+    private func attentionBlock(layer: CUDALlamaWeights.Layer, index: Int, batch: ForwardBatch) throws {
+        let c = config
+        let b = buffers
+        let tokens = batch.tokenCount
+        try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.attentionNorm.address,
+                            out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
+        try blas.linear(input: b.normed.address, weight: layer.qkv.address, output: b.qkv.address, tokens: tokens,
+                        outFeatures: c.qDim + 2 * c.kvDim, inFeatures: c.hiddenSize, output: .f32)
+        try kernels.qkvRopeCache(
+            qkv: b.qkv.address, bias: layer.qkvBias?.address, queryNorm: layer.queryNorm?.address,
+            keyNorm: layer.keyNorm?.address, inverseFrequencies: weights.inverseFrequencies.address,
+            positions: b.positions, slots: b.slotMapping, query: b.query.address,
+            keyCache: cacheAddress(layer: index, value: false), valueCache: cacheAddress(layer: index, value: true),
+            tokens: tokens, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, rotaryDim: rope.rotaryDim,
+            neox: rope.style == .neox, eps: c.rmsNormEpsilon)
+        try kernels.pagedAttention(
+            query: b.query.address, keyCache: cacheAddress(layer: index, value: false),
+            valueCache: cacheAddress(layer: index, value: true), queryStart: b.queryStartLocations,
+            sequenceLengths: b.sequenceLengths, blockTable: b.blockTable, tokens: tokens,
+            sequences: batch.sequenceCount, maxBlocks: batch.maxBlocksPerSequence,
+            maxSequenceLength: b.maxSequenceLength, blockSize: blockSize, heads: c.headCount,
+            kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow, partials: b.partials,
+            out: b.attention.address)
+        try blas.linear(input: b.attention.address, weight: layer.output.address, output: b.residual.address,
+                        tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.qDim, output: .f32, accumulate: true)
+    }
+
+    private func mlpBlock(layer: CUDALlamaWeights.Layer, tokens: Int) throws {
+        let c = config
+        let b = buffers
+        try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
+                            out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
+        try blas.linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
+                        tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
+        try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
+                            intermediate: c.intermediateSize)
+        try blas.linear(input: b.mlp.address, weight: layer.down.address, output: b.residual.address,
+                        tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.intermediateSize, output: .f32,
+                        accumulate: true)
+    }
+}

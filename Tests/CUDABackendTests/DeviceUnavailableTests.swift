@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import CUDABackend
+import Engine
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether this machine has the NVIDIA driver library (then these tests do not apply).
+private let driverPresent: Bool = {
+    guard let handle = dlopen("libcuda.so.1", RTLD_NOW) else { return false }
+    dlclose(handle)
+    return true
+}()
+
+@Suite("--device cuda without a GPU")
+struct DeviceUnavailableTests {
+    @Test(.enabled(if: !driverPresent, "skipped: this machine has an NVIDIA driver"))
+    func openingADeviceNamesCUDA() {
+        #expect {
+            _ = try CUDADevice()
+        } throws: { error in
+            "\(error)".hasPrefix("CUDA:") && "\(error)".contains("libcuda.so.1")
+        }
+    }
+
+    @Test(.enabled(if: !driverPresent, "skipped: this machine has an NVIDIA driver"))
+    func loadingAModelFailsFastNamingCUDA() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ModelsTests/Fixtures/tiny-llama3").path
+        var options = LoadOptions()
+        options.device = .cuda
+        let started = ContinuousClock.now
+        #expect {
+            _ = try LoadedModel(fixture, options: options, logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("CUDA")
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Checks Tern's logits against HF transformers (float32) on the same random-weight folders.
+
+    python3 scripts/gpu/check.py TERN_BINARY MODEL_DIR... [--device cuda] [--compare-device cpu]
+
+For each folder: three token sequences (A; B sharing A's first 33 tokens; C), HF's
+teacher-forced logits of each in float32 (on the GPU when there is one; cached in the folder
+as reference-logits.f32), and Tern's from `tern debug logits`, which runs them as ragged
+batches with a prefix-cache hit, a chunked prefill and a decode. Prints the relative error
+||tern - hf|| / ||hf|| over all computed rows, the largest absolute difference and the share
+of rows whose argmax agrees; exits 1 if any relative error is above --tolerance.
+With --compare-device, Tern's two backends are also compared with each other.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import transformers
+
+LENGTHS = (37, 50, 45)
+SHARED = 33
+
+
+def sequences(vocab, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, vocab - 2, LENGTHS[0])
+    b = np.concatenate([a[:SHARED], rng.integers(0, vocab - 2, LENGTHS[1] - SHARED)])
+    c = rng.integers(0, vocab - 2, LENGTHS[2])
+    return [a.tolist(), b.tolist(), c.tolist()]
+
+
+def reference(folder, seqs):
+    path = os.path.join(folder, "reference-logits.f32")
+    vocab = transformers.AutoConfig.from_pretrained(folder).vocab_size
+    if os.path.exists(path):
+        return np.fromfile(path, dtype=np.float32).reshape(-1, vocab)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    except TypeError:
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32)
+    model = model.to(device).eval()
+    rows = []
+    with torch.no_grad():
+        for seq in seqs:
+            ids = torch.tensor([seq], device=device)
+            rows.append(model(ids).logits[0].float().cpu().numpy())
+    logits = np.concatenate(rows).astype(np.float32)
+    logits.tofile(path)
+    return logits
+
+
+def tern(binary, folder, seqs, device, workdir):
+    tokens = os.path.join(workdir, "tokens.txt")
+    with open(tokens, "w") as f:
+        f.write("\n".join(" ".join(map(str, s)) for s in seqs) + "\n")
+    out = os.path.join(workdir, f"tern-{device}.f32")
+    subprocess.run([binary, "debug", "logits", folder, "--device", device, "--tokens", tokens, "--out", out,
+                    "--log-level", "info"], check=True)
+    return np.fromfile(out, dtype=np.float32)
+
+
+def compare(name, got, want):
+    computed = ~np.isnan(got).any(axis=1)
+    g, w = got[computed].astype(np.float64), want[computed].astype(np.float64)
+    relative = np.linalg.norm(g - w) / np.linalg.norm(w)
+    largest = np.abs(g - w).max()
+    agree = (g.argmax(axis=1) == w.argmax(axis=1)).mean()
+    print(f"{name}: {computed.sum()} rows, relative error {relative:.2e}, max |diff| {largest:.3e}, "
+          f"argmax agreement {agree:.1%}", flush=True)
+    return relative
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("binary")
+    parser.add_argument("folders", nargs="+")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--compare-device")
+    parser.add_argument("--tolerance", type=float, default=2e-2)
+    args = parser.parse_args()
+    worst = 0.0
+    for index, folder in enumerate(args.folders):
+        name = os.path.basename(os.path.normpath(folder))
+        vocab = transformers.AutoConfig.from_pretrained(folder).vocab_size
+        seqs = sequences(vocab, 100 + index)
+        want = reference(folder, seqs)
+        workdir = os.path.join(folder, "check")
+        os.makedirs(workdir, exist_ok=True)
+        got = tern(args.binary, folder, seqs, args.device, workdir).reshape(-1, vocab)
+        worst = max(worst, compare(f"{name} tern --device {args.device} vs HF float32", got, want))
+        if args.compare_device:
+            other = tern(args.binary, folder, seqs, args.compare_device, workdir).reshape(-1, vocab)
+            compare(f"{name} tern --device {args.device} vs --device {args.compare_device}", got, other)
+    print(f"worst relative error {worst:.2e} (tolerance {args.tolerance:.0e})")
+    sys.exit(0 if worst <= args.tolerance else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Random-weight HF model folders of real architectures, for Tern's GPU checks and benchmarks.
+
+    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large]
+
+--small: tiny-llama3 (Llama 3 rope scaling, head_dim 128), tiny-qwen2 (Q/K/V bias, tied
+embeddings, head_dim 64) and tiny-qwen3 (Q/K norm), for scripts/gpu/check.py.
+--large: llama3-8b, Llama-3-8B's exact shape in bf16 (~16 GB; made on the GPU when there is
+one), for scripts/gpu/bench.sh.
+Weights: normal(0, 0.02); norm weights normal(1, 0.1) in the small models (1 in the large).
+Each folder gets a tokenizer.json (byte-level BPE over the whole vocabulary) so that Tern can
+load it as it loads any HF folder. Seeded: the same command makes the same weights.
+"""
+import argparse
+import json
+import os
+
+import torch
+import transformers
+
+
+def bytes_to_unicode():
+    """GPT-2's printable stand-ins for the 256 byte values."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    n = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(printable, codes)}
+
+
+def write_tokenizer(path, vocab_size, eos_id):
+    """A byte-level BPE tokenizer: the 256 byte tokens, then filler pieces up to vocab_size."""
+    vocab = {}
+    for b, ch in sorted(bytes_to_unicode().items()):
+        vocab[ch] = b
+    for i in range(256, vocab_size):
+        vocab[f"tok{i}"] = i
+    eos = "<|end|>"
+    assert eos_id >= 256, "the end-of-sequence id must not be a byte token"
+    del vocab[f"tok{eos_id}"]
+    vocab[eos] = eos_id
+    tokenizer = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [{"id": eos_id, "content": eos, "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": False, "special": True}],
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                          "use_regex": True},
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+                  "ignore_merges": False, "vocab": vocab, "merges": []},
+    }
+    with open(os.path.join(path, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump({"eos_token": eos, "model_max_length": 8192}, f)
+
+
+def randomize(model, norm_std, seed):
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            values = torch.randn(p.shape, generator=generator, dtype=torch.float32)
+            if name.endswith("norm.weight"):
+                values = 1 + norm_std * values
+            else:
+                values = 0.02 * values
+            p.copy_(values.to(p.device, p.dtype))
+
+
+def rope(theta, scaling=None):
+    """RoPE settings in the spelling of the installed transformers (5.x: rope_parameters)."""
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        return {"rope_parameters": {"rope_type": "default", "rope_theta": theta, **(scaling or {})}}
+    return {"rope_theta": theta, "rope_scaling": scaling}
+
+
+def make(out, name, config, norm_std, seed, device):
+    path = os.path.join(out, name)
+    os.makedirs(path, exist_ok=True)
+    torch.manual_seed(seed)
+    with torch.device(device):
+        try:
+            model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        except TypeError:  # transformers 4.x spells it torch_dtype
+            model = transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16)
+    randomize(model, norm_std, seed)
+    model.save_pretrained(path, max_shard_size="5GB")
+    write_tokenizer(path, config.vocab_size, config.eos_token_id)
+    print(f"wrote {path}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--small", action="store_true")
+    parser.add_argument("--large", action="store_true")
+    args = parser.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.small:
+        make(args.out, "tiny-llama3", transformers.LlamaConfig(
+            vocab_size=512, hidden_size=512, intermediate_size=1024, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, head_dim=128, rms_norm_eps=1e-5,
+            max_position_embeddings=2048, bos_token_id=510, eos_token_id=511, tie_word_embeddings=False,
+            **rope(500000.0, {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                              "high_freq_factor": 4.0, "original_max_position_embeddings": 64})), 0.1, 1, "cpu")
+        make(args.out, "tiny-qwen2", transformers.Qwen2Config(
+            vocab_size=512, hidden_size=256, intermediate_size=768, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6, max_position_embeddings=2048,
+            bos_token_id=510, eos_token_id=511, tie_word_embeddings=True, **rope(1000000.0)), 0.1, 2, "cpu")
+        make(args.out, "tiny-qwen3", transformers.Qwen3Config(
+            vocab_size=512, hidden_size=256, intermediate_size=768, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, head_dim=128, rms_norm_eps=1e-6,
+            max_position_embeddings=2048, bos_token_id=510, eos_token_id=511, tie_word_embeddings=True,
+            **rope(1000000.0)), 0.1, 3, "cpu")
+    if args.large:
+        make(args.out, "llama3-8b", transformers.LlamaConfig(
+            vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+            num_attention_heads=32, num_key_value_heads=8, head_dim=128, rms_norm_eps=1e-5,
+            max_position_embeddings=8192, bos_token_id=128000, eos_token_id=128001,
+            tie_word_embeddings=False, **rope(500000.0)), 0.0, 4, device)
+
+
+if __name__ == "__main__":
+    main()
