@@ -1,0 +1,70 @@
+import Engine
+
+/// The body of `POST /v1/chat/completions`.
+public struct ChatCompletionRequest: Decodable, Sendable {
+    public var model: String?
+    public var messages: [ChatRequestMessage]
+    /// Return the log-probability of each generated token.
+    public var logprobs: Bool
+    /// Alternatives per token, 0...20; needs `logprobs`.
+    public var topLogprobs: Int?
+    public var stream: Bool
+    public var streamOptions: StreamOptions?
+    /// Tool definitions; only an empty list is served (no tool calling).
+    public var tools: [ToolDefinition]?
+    /// vLLM's: end the rendered prompt with the assistant's turn opener (default true).
+    public var addGenerationPrompt: Bool
+    public var sampling: SamplingFields
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, logprobs, stream, tools
+        case topLogprobs = "top_logprobs"
+        case streamOptions = "stream_options"
+        case addGenerationPrompt = "add_generation_prompt"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        messages = try container.decode([ChatRequestMessage].self, forKey: .messages)
+        logprobs = try container.decodeIfPresent(Bool.self, forKey: .logprobs) ?? false
+        topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
+        stream = try container.decodeIfPresent(Bool.self, forKey: .stream) ?? false
+        streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
+        tools = try container.decodeIfPresent([ToolDefinition].self, forKey: .tools)
+        addGenerationPrompt = try container.decodeIfPresent(Bool.self, forKey: .addGenerationPrompt) ?? true
+        sampling = try SamplingFields(from: decoder)
+    }
+
+    /// Alternatives per token for the engine: nil when `logprobs` is off.
+    func engineLogprobs() throws -> Int? {
+        if let topLogprobs, !logprobs {
+            throw OpenAIError.invalidRequest("top_logprobs (\(topLogprobs)) needs logprobs set to true.",
+                                             param: "top_logprobs")
+        }
+        return logprobs ? (topLogprobs ?? 0) : nil
+    }
+
+    /// Checks the fields that are not sampling parameters.
+    func validateShape() throws {
+        if messages.isEmpty {
+            throw OpenAIError.invalidRequest("messages must contain at least one message.", param: "messages")
+        }
+        if let tools, !tools.isEmpty {
+            throw OpenAIError.invalidRequest("tools are not supported by this server.", param: "tools")
+        }
+        if streamOptions != nil, !stream {
+            throw OpenAIError.invalidRequest("stream_options is only allowed when stream is true.", param: "stream_options")
+        }
+    }
+
+    /// The conversation as the chat template takes it.
+    func chatMessages() throws -> [ChatMessage] {
+        try messages.enumerated().map { index, message in try message.chatMessage(index: index) }
+    }
+}
+
+/// A tool the client offers the model; decoded only to tell the client tools are not served.
+public struct ToolDefinition: Decodable, Sendable {
+    public var type: String
+}

@@ -1,0 +1,136 @@
+/// The body of a non-streamed `/v1/chat/completions` answer.
+public struct ChatCompletionResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var object: String
+    public var created: Int
+    public var model: String
+    public var choices: [Choice]
+    public var usage: Usage
+
+    public struct Choice: Codable, Sendable, Equatable {
+        public var index: Int
+        public var message: Message
+        public var logprobs: ChatLogprobs?
+        public var finishReason: String?
+        public var stopReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, message, logprobs
+            case finishReason = "finish_reason"
+            case stopReason = "stop_reason"
+        }
+
+        public init(index: Int, message: Message, logprobs: ChatLogprobs?, finishReason: String?, stopReason: String?) {
+            self.index = index
+            self.message = message
+            self.logprobs = logprobs
+            self.finishReason = finishReason
+            self.stopReason = stopReason
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(index, forKey: .index)
+            try container.encode(message, forKey: .message)
+            try container.encode(logprobs, forKey: .logprobs)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encode(stopReason, forKey: .stopReason)
+        }
+    }
+
+    /// The assistant's reply.
+    public struct Message: Codable, Sendable, Equatable {
+        public var role: String
+        public var content: String
+    }
+
+    public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage) {
+        self.id = id
+        object = "chat.completion"
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+}
+
+/// Chat logprobs: one entry per generated token, each with its alternatives.
+public struct ChatLogprobs: Codable, Sendable, Equatable {
+    public var content: [Entry]
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var token: String
+        public var logprob: Float
+        /// The token's UTF-8 bytes (a token may hold part of a character).
+        public var bytes: [UInt8]
+        /// Absent on alternatives themselves.
+        public var topLogprobs: [Entry]?
+
+        enum CodingKeys: String, CodingKey {
+            case token, logprob, bytes
+            case topLogprobs = "top_logprobs"
+        }
+    }
+
+    public init(content: [Entry] = []) { self.content = content }
+}
+
+/// One streamed chunk of a chat completion.
+public struct ChatCompletionChunk: Codable, Sendable, Equatable {
+    public var id: String
+    public var object: String
+    public var created: Int
+    public var model: String
+    public var choices: [Choice]
+    public var usage: Usage?
+
+    public struct Choice: Codable, Sendable, Equatable {
+        public var index: Int
+        public var delta: Delta
+        public var logprobs: ChatLogprobs?
+        public var finishReason: String?
+        public var stopReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, delta, logprobs
+            case finishReason = "finish_reason"
+            case stopReason = "stop_reason"
+        }
+
+        public init(index: Int, delta: Delta, logprobs: ChatLogprobs?, finishReason: String?, stopReason: String?) {
+            self.index = index
+            self.delta = delta
+            self.logprobs = logprobs
+            self.finishReason = finishReason
+            self.stopReason = stopReason
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(index, forKey: .index)
+            try container.encode(delta, forKey: .delta)
+            try container.encode(logprobs, forKey: .logprobs)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encode(stopReason, forKey: .stopReason)
+        }
+    }
+
+    /// What the chunk adds to the message: the role on the first chunk, then text.
+    public struct Delta: Codable, Sendable, Equatable {
+        public var role: String?
+        public var content: String?
+        public init(role: String? = nil, content: String? = nil) {
+            self.role = role
+            self.content = content
+        }
+    }
+
+    public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage?) {
+        self.id = id
+        object = "chat.completion.chunk"
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+}

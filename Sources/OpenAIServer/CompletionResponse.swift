@@ -1,0 +1,79 @@
+/// The body of a `/v1/completions` answer, and (with `object` the same) each streamed chunk.
+public struct CompletionResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var object: String
+    public var created: Int
+    public var model: String
+    public var choices: [Choice]
+    /// Always present on a full response; on a stream only in the last chunk, when asked for.
+    public var usage: Usage?
+
+    public struct Choice: Codable, Sendable, Equatable {
+        public var index: Int
+        public var text: String
+        public var logprobs: CompletionLogprobs?
+        /// `stop`, `length` or `abort`; null on chunks before the last of the choice.
+        public var finishReason: String?
+        /// vLLM's: the stop string or stop token id that ended the choice, if one did.
+        public var stopReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, text, logprobs
+            case finishReason = "finish_reason"
+            case stopReason = "stop_reason"
+        }
+
+        public init(index: Int, text: String, logprobs: CompletionLogprobs?, finishReason: String?, stopReason: String?) {
+            self.index = index
+            self.text = text
+            self.logprobs = logprobs
+            self.finishReason = finishReason
+            self.stopReason = stopReason
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(index, forKey: .index)
+            try container.encode(text, forKey: .text)
+            try container.encode(logprobs, forKey: .logprobs)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encode(stopReason, forKey: .stopReason)
+        }
+    }
+
+    public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage?) {
+        self.id = id
+        object = "text_completion"
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+}
+
+/// Legacy completions logprobs: parallel lists over the choice's tokens.
+public struct CompletionLogprobs: Codable, Sendable, Equatable {
+    /// Each token's text.
+    public var tokens: [String]
+    public var tokenLogprobs: [Float]
+    /// Per token, the alternatives' text to their log-probability.
+    public var topLogprobs: [[String: Float]]
+    /// UTF-16-free character offset of each token in the choice's text (counted in Unicode
+    /// scalars of the prompt-free text, as vLLM counts Python characters).
+    public var textOffset: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case tokens
+        case tokenLogprobs = "token_logprobs"
+        case topLogprobs = "top_logprobs"
+        case textOffset = "text_offset"
+    }
+
+    public init(tokens: [String] = [], tokenLogprobs: [Float] = [], topLogprobs: [[String: Float]] = [],
+                textOffset: [Int] = []) {
+        self.tokens = tokens
+        self.tokenLogprobs = tokenLogprobs
+        self.topLogprobs = topLogprobs
+        self.textOffset = textOffset
+    }
+}

@@ -1,0 +1,112 @@
+import Engine
+import EngineCore
+import Foundation
+
+/// One output of one choice of an API request.
+struct ChoiceOutput: Sendable {
+    /// The choice's index in the response: prompt index × n + sample index.
+    let index: Int
+    let output: RequestOutput
+}
+
+/// The engine requests behind one API request — one per prompt and sample, since the engine
+/// serves `n = 1` only — with their outputs merged into one stream in arrival order, and the
+/// request-level metrics (TTFT, inter-token latency, end-to-end latency) recorded on the way.
+final class Generation: Sendable {
+    let requestIDs: [String]
+    /// Ends after every choice has finished; throws if the engine fails.
+    let outputs: AsyncThrowingStream<ChoiceOutput, any Error>
+    private let engine: any EngineClient
+
+    /// Submits every choice. If the engine refuses one, those already submitted are aborted
+    /// and the error is rethrown.
+    ///
+    /// - Parameters:
+    ///   - baseID: the response id; engine request ids are `baseID-<choice index>`.
+    ///   - prompts: token ids of each prompt.
+    ///   - params: shared by all choices; the i-th sample of a prompt gets seed `seed + i`, so
+    ///     that `n > 1` with a seed gives different but reproducible choices.
+    init(engine: any EngineClient, baseID: String, prompts: [[Int32]], params: SamplingParams,
+         metrics: ServerMetrics) throws {
+        self.engine = engine
+        let arrival = ContinuousClock.now
+        var streams: [(Int, AsyncThrowingStream<RequestOutput, any Error>)] = []
+        var ids: [String] = []
+        for (promptIndex, prompt) in prompts.enumerated() {
+            for sample in 0..<params.n {
+                let index = promptIndex * params.n + sample
+                var choiceParams = params
+                choiceParams.n = 1
+                choiceParams.seed = params.seed.map { $0 &+ UInt64(sample) }
+                let requestID = "\(baseID)-\(index)"
+                do {
+                    let stream = try engine.submit(EngineRequest(requestID: requestID, promptTokenIDs: prompt,
+                                                                 params: choiceParams))
+                    streams.append((index, stream))
+                    ids.append(requestID)
+                } catch {
+                    for id in ids { engine.abort(id) }
+                    throw error
+                }
+            }
+        }
+        requestIDs = ids
+        let (merged, continuation) = AsyncThrowingStream<ChoiceOutput, any Error>.makeStream()
+        outputs = merged
+        let task = Task {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, stream) in streams {
+                        group.addTask {
+                            var timer = LatencyTimer(arrival: arrival)
+                            for try await output in stream {
+                                timer.record(output, metrics: metrics)
+                                continuation.yield(ChoiceOutput(index: index, output: output))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        let ids2 = ids
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                task.cancel()
+                for id in ids2 { engine.abort(id) }
+            }
+        }
+    }
+
+    /// Aborts every choice (the client went away); their outputs end with reason `abort`.
+    func abort() {
+        for id in requestIDs { engine.abort(id) }
+    }
+}
+
+/// The timing of one engine request, as vLLM measures it: time to first token from arrival,
+/// the gap between consecutive outputs, and arrival to finish.
+struct LatencyTimer {
+    let arrival: ContinuousClock.Instant
+    private var last: ContinuousClock.Instant?
+
+    init(arrival: ContinuousClock.Instant) { self.arrival = arrival }
+
+    mutating func record(_ output: RequestOutput, metrics: ServerMetrics) {
+        let now = ContinuousClock.now
+        if !output.newTokenIDs.isEmpty {
+            if let last {
+                metrics.observeInterTokenLatency((now - last).seconds)
+            } else {
+                metrics.observeTimeToFirstToken((now - arrival).seconds)
+            }
+            last = now
+        }
+        if let reason = output.finishReason {
+            metrics.observeFinished(reason, endToEndSeconds: (now - arrival).seconds)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Engine
+import EngineCore
+import Hummingbird
+import NIOCore
+
+extension OpenAIServer {
+    /// `POST /v1/completions`.
+    func completions(_ request: Request, context: some RequestContext) async throws -> Response {
+        var request = request
+        let body = try JSONResponse.decode(CompletionRequest.self, from: try await collectBody(&request))
+        try checkModel(body.model)
+        try body.validateShape()
+        let info = model
+        let params = try body.sampling.samplingParams(defaultMaxTokens: 16, logprobs: body.logprobs,
+                                                      logprobsField: "logprobs", vocabularySize: info.vocabularySize)
+        let prompts: [[Int32]]
+        switch body.prompt {
+        case .text(let texts):
+            prompts = texts.map { info.tokenizer.encode($0, addSpecialTokens: body.addSpecialTokens) }
+        case .tokens(let lists):
+            prompts = try lists.map { list in try list.map { try Self.promptTokenID($0, vocabularySize: info.vocabularySize) } }
+        }
+        for prompt in prompts {
+            guard !prompt.isEmpty else {
+                throw OpenAIError.invalidRequest("prompt must contain at least one token.", param: "prompt")
+            }
+            try checkLength(promptTokens: prompt.count, maxTokens: params.maxTokens,
+                            maxTokensField: body.sampling.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
+        }
+        let echoes: [String] = body.echo ? prompts.map { info.tokenizer.decode($0, skipSpecialTokens: false) } : []
+        let id = Self.makeID("cmpl")
+        let generation = try startGeneration(baseID: id, prompts: prompts, params: params)
+        let stream = CompletionStream(
+            id: id, created: Self.unixTime(), model: info.name, n: params.n, promptLengths: prompts.map(\.count),
+            echoes: echoes, wantsLogprobs: body.logprobs != nil, formatter: LogprobsFormatter(tokenizer: info.tokenizer))
+        if body.stream {
+            return sseResponse(request: request, generation: generation, builder: stream,
+                               includeUsage: body.streamOptions?.includeUsage ?? false)
+        }
+        let choices = try await collect(request: request, generation: generation, choiceCount: prompts.count * params.n)
+        return try Self.generationResponse(stream.response(choices))
+    }
+
+    static func promptTokenID(_ value: Int, vocabularySize: Int) throws -> Int32 {
+        guard let id = Int32(exactly: value), id >= 0, Int(id) < vocabularySize else {
+            throw OpenAIError.invalidRequest("prompt token id \(value) is outside the vocabulary (0..<\(vocabularySize)).",
+                                             param: "prompt")
+        }
+        return id
+    }
+}

@@ -1,0 +1,147 @@
+import Engine
+import EngineCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The OpenAI-compatible HTTP server over an `EngineClient`: routes, validation, streaming,
+/// metrics and auth. It never blocks the engine: every route only submits requests and
+/// awaits their streams.
+///
+/// Routes: `GET /v1/models`, `POST /v1/completions`, `POST /v1/chat/completions`,
+/// `POST /tokenize`, `POST /detokenize`, `GET /health`, `GET /metrics`, `GET /version`.
+public final class OpenAIServer: Sendable {
+    public let engine: any EngineClient
+    public let configuration: ServerConfiguration
+    public let metrics: ServerMetrics
+    let logger: Logger
+
+    public init(engine: any EngineClient, configuration: ServerConfiguration = ServerConfiguration(),
+                metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+        self.engine = engine
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    var model: ServedModelInfo { engine.modelInfo }
+
+    /// The router with every route and middleware.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+        if let apiKey = configuration.apiKey {
+            router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
+        }
+        router.get("/v1/models") { _, _ in try self.models() }
+        router.post("/v1/completions") { request, context in try await self.completions(request, context: context) }
+        router.post("/v1/chat/completions") { request, context in
+            try await self.chatCompletions(request, context: context)
+        }
+        router.post("/tokenize") { request, _ in try await self.tokenize(request) }
+        router.post("/detokenize") { request, _ in try await self.detokenize(request) }
+        router.get("/health") { _, _ in try self.health() }
+        router.get("/metrics") { _, _ in self.prometheusMetrics() }
+        router.get("/version") { _, _ in try JSONResponse.make(["version": TernVersion.string]) }
+        return router
+    }
+
+    /// The application to run: the HTTP server plus the `EngineService` that logs stats and,
+    /// on SIGTERM or SIGINT, shuts the engine down after the server has finished its requests.
+    public func makeApplication() -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tern"),
+            services: [EngineService(engine: engine, interval: configuration.statsInterval, logger: logger)],
+            logger: logger)
+    }
+
+    // MARK: small routes
+
+    func models() throws -> Response {
+        let info = model
+        return try JSONResponse.make(ModelList(data: [
+            ModelCard(id: info.name, created: info.created, root: info.name, maxModelLen: info.maxModelLen),
+        ]))
+    }
+
+    /// 200 while the engine loop is alive and, when it has work, has advanced recently.
+    func health() throws -> Response {
+        let stats = engine.stats()
+        guard stats.isAlive else { throw OpenAIError.unavailable("The engine loop has stopped.") }
+        let stalled = ContinuousClock.now - stats.lastHeartbeat
+        if stats.runningRequests + stats.waitingRequests > 0, stalled > configuration.heartbeatTimeout {
+            throw OpenAIError.unavailable(
+                "The engine loop has not advanced for \(Int(stalled.seconds)) s with requests in flight.")
+        }
+        return Response(status: .ok)
+    }
+
+    func prometheusMetrics() -> Response {
+        let text = metrics.render(modelName: model.name, stats: engine.stats())
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: shared by the generation routes
+
+    /// The request body, at most `maxBodyBytes` (413 beyond).
+    func collectBody(_ request: inout Request) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw OpenAIError.bodyTooLarge(limit: configuration.maxBodyBytes)
+        }
+    }
+
+    /// 404 unless `name` is nil or the served model's name.
+    func checkModel(_ name: String?) throws {
+        if let name, name != model.name { throw OpenAIError.modelNotFound(name) }
+    }
+
+    /// 400 when a prompt and its completion cannot fit in the context, worded as vLLM words it.
+    func checkLength(promptTokens: Int, maxTokens: Int?, maxTokensField: String) throws {
+        let limit = model.maxModelLen
+        if promptTokens >= limit {
+            throw OpenAIError.invalidRequest(
+                "This model's maximum context length is \(limit) tokens. However, your request has \(promptTokens) "
+                    + "input tokens. Please reduce the length of the input.", param: "prompt",
+                code: "context_length_exceeded")
+        }
+        if let maxTokens, promptTokens + maxTokens > limit {
+            throw OpenAIError.invalidRequest(
+                "This model's maximum context length is \(limit) tokens. However, you requested "
+                    + "\(promptTokens + maxTokens) tokens (\(promptTokens) in the input, \(maxTokens) in the "
+                    + "completion). Please reduce the length of the input or the completion.",
+                param: maxTokensField, code: "context_length_exceeded")
+        }
+    }
+
+    /// Submits every choice; engine refusals become 400 (bad request), 503 (queue full or
+    /// engine down).
+    func startGeneration(baseID: String, prompts: [[Int32]], params: SamplingParams) throws -> Generation {
+        let waiting = engine.stats().waitingRequests
+        let count = prompts.count * params.n
+        if waiting + count > configuration.maxWaitingRequests {
+            throw OpenAIError.unavailable(
+                "The server is busy: \(waiting) requests are waiting (limit \(configuration.maxWaitingRequests)). Retry later.")
+        }
+        do {
+            return try Generation(engine: engine, baseID: baseID, prompts: prompts, params: params,
+                                  metrics: metrics)
+        } catch let error as EngineBusyError {
+            throw OpenAIError.unavailable("The server is busy: \(error.description). Retry later.")
+        } catch {
+            guard engine.stats().isAlive else { throw OpenAIError.unavailable("The engine is not running: \(error)") }
+            throw OpenAIError.invalidRequest("\(error)")
+        }
+    }
+
+    /// A response id such as `cmpl-3f2a...`: the prefix and 32 random hex digits.
+    static func makeID(_ prefix: String) -> String {
+        prefix + "-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+
+    static func unixTime() -> Int { Int(Date().timeIntervalSince1970) }
+}

@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Engine
+import Foundation
+import NIOCore
+
+/// vLLM's `benchmark_serving` against any OpenAI-compatible server: random prompts of
+/// `inputLength` token ids (sent as a token-id prompt, so every server sees exactly that many),
+/// `outputLength` tokens each with EOS ignored, streamed from `/v1/completions`, sent at a
+/// Poisson `requestRate` (or all at once) with at most `maxConcurrency` in flight.
+public struct ServeBenchmark: Sendable {
+    public struct Options: Sendable {
+        /// e.g. `http://127.0.0.1:8000`
+        public var baseURL: String
+        /// Nil asks the server's `/v1/models` for its first model.
+        public var model: String?
+        public var numPrompts = 100
+        public var inputLength = 128
+        public var outputLength = 128
+        /// Requests per second; `.infinity` sends them all at once.
+        public var requestRate = Double.infinity
+        public var maxConcurrency: Int?
+        public var seed: UInt64 = 0
+        /// Prompt token ids are drawn from `0..<vocabularySize`.
+        public var vocabularySize = 32000
+        public var apiKey: String?
+
+        public init(baseURL: String) { self.baseURL = baseURL }
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    /// Runs the benchmark and summarizes it.
+    public func run() async throws -> BenchmarkReport {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                configuration: .init(timeout: .init(connect: .seconds(10))))
+        do {
+            let report = try await run(client: client)
+            try await client.shutdown()
+            return report
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func run(client: HTTPClient) async throws -> BenchmarkReport {
+        let base = options.baseURL.hasSuffix("/") ? String(options.baseURL.dropLast()) : options.baseURL
+        let model: String
+        if let named = options.model {
+            model = named
+        } else {
+            model = try await firstModel(client: client, base: base)
+        }
+        var random = SplitMix64(seed: options.seed)
+        let prompts = (0..<options.numPrompts).map { _ in
+            (0..<options.inputLength).map { _ in Int(random.next() % UInt64(options.vocabularySize)) }
+        }
+        let delays = (0..<options.numPrompts).map { _ in
+            options.requestRate.isInfinite ? 0 : -log(1 - random.nextUnit()) / options.requestRate
+        }
+        let limiter = ConcurrencyLimiter(limit: options.maxConcurrency ?? .max)
+        let start = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: BenchmarkRequestResult.self) { group in
+            // As vLLM does: arrivals follow the schedule; the concurrency bound only delays sending.
+            for (prompt, delay) in zip(prompts, delays) {
+                group.addTask {
+                    await limiter.acquire()
+                    let result = await self.send(prompt: prompt, model: model, client: client, base: base)
+                    await limiter.release()
+                    return result
+                }
+                if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
+            }
+            return try await group.reduce(into: [BenchmarkRequestResult]()) { $0.append($1) }
+        }
+        return BenchmarkReport(results: results, duration: (ContinuousClock.now - start).seconds)
+    }
+
+    private func firstModel(client: HTTPClient, base: String) async throws -> String {
+        var request = HTTPClientRequest(url: base + "/v1/models")
+        if let apiKey = options.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok,
+              let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+              let data = json["data"] as? [[String: Any]], let id = data.first?["id"] as? String
+        else {
+            throw BenchmarkError("\(base)/v1/models did not list a model (HTTP \(response.status.code)); pass --model")
+        }
+        return id
+    }
+
+    /// One streamed request, timed as vLLM times it.
+    private func send(prompt: [Int], model: String, client: HTTPClient, base: String) async -> BenchmarkRequestResult {
+        var result = BenchmarkRequestResult(success: false, promptTokens: prompt.count, outputTokens: 0,
+                                            timeToFirstToken: 0, interTokenLatencies: [], latency: 0)
+        let payload: [String: Any] = [
+            "model": model, "prompt": prompt, "max_tokens": options.outputLength, "ignore_eos": true,
+            "temperature": 0, "stream": true, "stream_options": ["include_usage": true],
+        ]
+        var request = HTTPClientRequest(url: base + "/v1/completions")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let apiKey = options.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        let start = ContinuousClock.now
+        do {
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: payload)))
+            let response = try await client.execute(request, timeout: .seconds(3600))
+            guard response.status == .ok else {
+                let body = try await response.body.collect(upTo: 1 << 20)
+                result.error = "HTTP \(response.status.code): \(String(buffer: body))"
+                return result
+            }
+            var events = SSEParser()
+            var last = start
+            var tokenChunks = 0
+            var usageTokens: Int?
+            stream: for try await buffer in response.body {
+                for data in events.feed(buffer) {
+                    if data == "[DONE]" { break stream }
+                    let now = ContinuousClock.now
+                    guard let json = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { continue }
+                    if let usage = json["usage"] as? [String: Any], let tokens = usage["completion_tokens"] as? Int {
+                        usageTokens = tokens
+                    }
+                    // As vLLM counts: every chunk with a choice is a token event, text or not.
+                    guard let choices = json["choices"] as? [[String: Any]], !choices.isEmpty else { continue }
+                    if tokenChunks == 0 {
+                        result.timeToFirstToken = (now - start).seconds
+                    } else {
+                        result.interTokenLatencies.append((now - last).seconds)
+                    }
+                    tokenChunks += 1
+                    last = now
+                }
+            }
+            result.latency = (last - start).seconds
+            result.outputTokens = usageTokens ?? tokenChunks
+            result.success = tokenChunks > 0
+            if !result.success { result.error = "the stream carried no choice" }
+        } catch {
+            result.error = "\(error)"
+        }
+        return result
+    }
+}
+
+/// A benchmark that could not run, in one line.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Splits a `text/event-stream` byte stream into the payloads of its `data:` lines.
+struct SSEParser {
+    private var pending = ""
+
+    mutating func feed(_ buffer: ByteBuffer) -> [String] {
+        pending += String(buffer: buffer)
+        var payloads: [String] = []
+        while let end = pending.range(of: "\n\n") {
+            let event = pending[..<end.lowerBound]
+            pending.removeSubrange(..<end.upperBound)
+            for line in event.split(separator: "\n") where line.hasPrefix("data:") {
+                payloads.append(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return payloads
+    }
+}
+
+/// Bounds how many requests are in flight.
+actor ConcurrencyLimiter {
+    private let limit: Int
+    private var inFlight = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if inFlight < limit {
+            inFlight += 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            inFlight -= 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so that a seed gives the same prompts and arrival
+/// times everywhere.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}

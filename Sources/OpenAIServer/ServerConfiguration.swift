@@ -1,0 +1,24 @@
+/// How the OpenAI-compatible server listens and what it accepts.
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    public var port: Int = 8000
+    /// When set, every `/v1/*` request must carry `Authorization: Bearer <apiKey>`.
+    public var apiKey: String?
+    /// Largest request body in bytes; larger ones get a 413.
+    public var maxBodyBytes: Int = 8 << 20
+    /// Requests the engine may hold in its waiting queue; beyond it new requests get a 503.
+    public var maxWaitingRequests: Int = 1024
+    /// `/health` fails when requests are in the engine and its loop has not finished a step for
+    /// this long.
+    public var heartbeatTimeout: Duration = .seconds(30)
+    /// How often the stats line is logged while the engine is busy.
+    public var statsInterval: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// The version `GET /version` reports.
+public enum TernVersion {
+    public static let string = "0.1.0"
+}
