@@ -1,10 +1,12 @@
 // Paged KV cache writes and causal attention over it for a ragged batch.
 //
-// Work items are (chunk of up to 16 consecutive queries of one sequence, query head). An
-// item walks the key blocks its queries can see through the block table; each block's K
-// and V rows are then reused from L1 by every query of the chunk. Per (query, head) an
-// online softmax keeps the running max m, the sum of exponentials l and the weighted sum
-// of V rows, so the scores of a long context never need to be stored.
+// Work items are (chunk of up to 16 consecutive queries of one sequence, kv head): the rows
+// of an item are its queries times the query heads that share the kv head (GQA). An item
+// walks the key blocks its queries can see through the block table, and each block's K
+// and V rows are reused from L1 by all of its rows, so the cache, which is as large as the
+// weights at long contexts, is read once per step. Per row an online softmax keeps the
+// running max m, the sum of exponentials l and the weighted sum of V rows, so the scores
+// of a long context never need to be stored.
 //
 // Causal and sliding-window masks make each query's visible keys one interval
 // [max(0, p - window + 1), p]; within a block only that sub-range is visited.
@@ -14,7 +16,8 @@
 
 enum {
     MAX_CHUNK = 16,       // queries per work item
-    CHUNK_FLOATS = 4096,  // accumulator floats per work item: chunk * head_dim
+    MAX_ROWS = 64,        // (query, head) rows per work item
+    ACC_FLOATS = 8192,    // accumulator floats per work item: rows * head_dim
     KEY_STEP = 64,        // keys per online-softmax update
     STACK_SEQS = 256,     // sequences whose item offsets fit on the stack
 };
@@ -66,7 +69,9 @@ typedef struct {
     float scale;
     int sliding_window;
     float *out;
-    int chunk;
+    int chunk;            // queries per item
+    int slice_heads;      // query heads per item (the group, unless rows would not fit)
+    int slices;           // items per (chunk, kv head)
     const int32_t *item_start;  // [n_seqs + 1]: first work item of each sequence
     int n_items;
     tern_attn_update update;
@@ -86,12 +91,15 @@ static int seq_of_item(const attn_job *job, int item) {
 static void attn_task(void *ctx, int task, int n_tasks) {
     (void)n_tasks;
     const attn_job *job = ctx;
+    const int per_item = job->n_kv_heads * job->slices;
     // Items in reverse: later chunks of a sequence see more keys, so they start first.
-    const int item = job->n_items - 1 - task / job->n_heads;
-    const int h = task % job->n_heads;
+    const int item = job->n_items - 1 - task / per_item;
+    const int kvh = task % per_item / job->slices;
+    const int group = job->n_heads / job->n_kv_heads;
+    const int h0 = kvh * group + task % job->slices * job->slice_heads;
+    const int nh = h0 + job->slice_heads <= (kvh + 1) * group ? job->slice_heads : (kvh + 1) * group - h0;
     const int s = seq_of_item(job, item);
     const int hd = job->head_dim, bs = job->block_size;
-    const int kvh = h / (job->n_heads / job->n_kv_heads);
     const int64_t kv_stride = (int64_t)job->n_kv_heads * hd;
 
     const int q_begin = job->query_start[s], q_len = job->query_start[s + 1] - q_begin;
@@ -100,17 +108,20 @@ static void attn_task(void *ctx, int task, int n_tasks) {
     const int first_pos = job->seq_lens[s] - q_len + (r0 - q_begin);
     const int nq = r1 - r0;
 
-    float m[MAX_CHUNK], l[MAX_CHUNK], scores[KEY_STEP];
-    float acc[CHUNK_FLOATS];
+    // Row j * nh + i: query r0 + j, head h0 + i.
+    float m[MAX_ROWS], l[MAX_ROWS], scores[KEY_STEP];
+    float acc[ACC_FLOATS];
     int lo[MAX_CHUNK];
     for (int j = 0; j < nq; j++) {
         const int p = first_pos + j;
-        m[j] = -INFINITY;
-        l[j] = 0.0f;
         lo[j] = job->sliding_window > 0 && p - job->sliding_window + 1 > 0
                     ? p - job->sliding_window + 1 : 0;
     }
-    memset(acc, 0, (size_t)nq * hd * sizeof(float));
+    for (int row = 0; row < nq * nh; row++) {
+        m[row] = -INFINITY;
+        l[row] = 0.0f;
+    }
+    memset(acc, 0, (size_t)nq * nh * hd * sizeof(float));
 
     const int key_end = first_pos + nq;  // one past the last visible key of the chunk
     const int32_t *table = job->block_table + (int64_t)s * job->max_blocks;
@@ -121,20 +132,26 @@ static void attn_task(void *ctx, int task, int n_tasks) {
         for (int j = 0; j < nq; j++) {
             const int a = bi * bs > lo[j] ? bi * bs : lo[j];
             const int e = (bi + 1) * bs < first_pos + j + 1 ? (bi + 1) * bs : first_pos + j + 1;
-            const float *qj = job->q + ((int64_t)(r0 + j) * job->n_heads + h) * hd;
-            for (int k0 = a; k0 < e; k0 += KEY_STEP) {
-                const int n = e - k0 < KEY_STEP ? e - k0 : KEY_STEP;
-                const int64_t off = (int64_t)(k0 - bi * bs) * kv_stride;
-                job->update(qj, kb + off, vb + off, kv_stride, n, hd, job->scale, &m[j], &l[j],
-                            acc + (int64_t)j * hd, scores);
+            for (int i = 0; i < nh; i++) {
+                const int row = j * nh + i;
+                const float *qr = job->q + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
+                for (int k0 = a; k0 < e; k0 += KEY_STEP) {
+                    const int n = e - k0 < KEY_STEP ? e - k0 : KEY_STEP;
+                    const int64_t off = (int64_t)(k0 - bi * bs) * kv_stride;
+                    job->update(qr, kb + off, vb + off, kv_stride, n, hd, job->scale, &m[row],
+                                &l[row], acc + (int64_t)row * hd, scores);
+                }
             }
         }
     }
 
     for (int j = 0; j < nq; j++) {
-        float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h) * hd;
-        const float inv = l[j] > 0.0f ? 1.0f / l[j] : 0.0f;
-        for (int d = 0; d < hd; d++) o[d] = acc[(int64_t)j * hd + d] * inv;
+        for (int i = 0; i < nh; i++) {
+            const int row = j * nh + i;
+            float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
+            const float inv = l[row] > 0.0f ? 1.0f / l[row] : 0.0f;
+            for (int d = 0; d < hd; d++) o[d] = acc[(int64_t)row * hd + d] * inv;
+        }
     }
 }
 
@@ -154,11 +171,18 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           int head_dim, int n_seqs, const int32_t *query_start,
                           const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
                           float scale, int sliding_window, float *out) {
-    if (n_seqs <= 0 || n_heads <= 0 || n_kv_heads <= 0 || head_dim <= 0 ||
-        head_dim > CHUNK_FLOATS || block_size <= 0)
+    if (n_seqs <= 0 || n_heads <= 0 || n_kv_heads <= 0 || n_heads % n_kv_heads != 0 ||
+        head_dim <= 0 || head_dim > ACC_FLOATS / 2 || block_size <= 0)
         return;
-    int chunk = CHUNK_FLOATS / head_dim;
+    // Rows per item: the whole group if it fits, then as many queries as fit.
+    const int group = n_heads / n_kv_heads;
+    int slice_heads = group;
+    if (slice_heads > MAX_ROWS) slice_heads = MAX_ROWS;
+    if (slice_heads > ACC_FLOATS / head_dim) slice_heads = ACC_FLOATS / head_dim;
+    int chunk = ACC_FLOATS / (slice_heads * head_dim);
+    if (chunk > MAX_ROWS / slice_heads) chunk = MAX_ROWS / slice_heads;
     if (chunk > MAX_CHUNK) chunk = MAX_CHUNK;
+    const int slices = (group + slice_heads - 1) / slice_heads;
 
     int32_t stack_starts[STACK_SEQS + 1];
     int32_t *starts = n_seqs <= STACK_SEQS ? stack_starts : malloc(sizeof(int32_t) * (n_seqs + 1));
@@ -173,9 +197,9 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .n_seqs = n_seqs,
         .query_start = query_start, .seq_lens = seq_lens, .block_table = block_table,
         .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window, .out = out,
-        .chunk = chunk, .item_start = starts, .n_items = starts[n_seqs],
-        .update = update_for_isa(),
+        .chunk = chunk, .slice_heads = slice_heads, .slices = slices, .item_start = starts,
+        .n_items = starts[n_seqs], .update = update_for_isa(),
     };
-    tern_pool_run(pool, attn_task, &job, job.n_items * n_heads);
+    tern_pool_run(pool, attn_task, &job, job.n_items * n_kv_heads * slices);
     if (starts != stack_starts) free(starts);
 }

@@ -1,37 +1,64 @@
 // AVX2 and AVX-512 versions of the online-softmax update (see tern_attn_update in
-// tern_internal.h). Per key: a q·k dot product with four accumulators; then one vector exp
-// over all the scores of the step, and the weighted V sum with four head_dim vectors in
-// flight so that the FMA chains overlap.
+// tern_internal.h), for one (query, head) row and up to 64 keys.
+//
+// Scores go VL keys at a time: VL accumulators (one per key) walk head_dim together, each
+// q chunk loaded once, and a transpose-and-add tree turns them into one vector of VL
+// scores (a full reduction per key would cost more than its dot product). Then one vector
+// exp over the scores, and the weighted V sum with four head_dim vectors in flight. The
+// rescale of the running state is skipped when the max did not grow (the common case
+// after the first blocks).
 #include "tern_internal.h"
 
 #if defined(__x86_64__)
 #include "simd_math.h"
 
-__attribute__((target("avx512f,avx2,fma"))) static inline __mmask16 tail_mask(int remaining) {
+__attribute__((target(TERN_TARGET_AVX512))) static inline __mmask16 tail_mask(int remaining) {
     return remaining >= 16 ? (__mmask16)0xffff
                            : remaining <= 0 ? (__mmask16)0 : (__mmask16)((1u << remaining) - 1);
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void tern_attn_update_avx512(
+/// Lane k of the result = the sum of the 16 lanes of v[k].
+__attribute__((target(TERN_TARGET_AVX512))) static inline __m512 sum16x16(const __m512 *v) {
+    __m512 a[8], b[4];
+    for (int i = 0; i < 8; i++)
+        a[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
+                             _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+    for (int i = 0; i < 4; i++) {
+        const __m512d x = _mm512_castps_pd(a[2 * i]), y = _mm512_castps_pd(a[2 * i + 1]);
+        b[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)),
+                             _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    // The 128-bit lane L of b[i] holds partial sums of vectors 4i..4i+3.
+    const __m512 c0 = _mm512_add_ps(_mm512_shuffle_f32x4(b[0], b[1], 0x88), _mm512_shuffle_f32x4(b[0], b[1], 0xdd));
+    const __m512 c1 = _mm512_add_ps(_mm512_shuffle_f32x4(b[2], b[3], 0x88), _mm512_shuffle_f32x4(b[2], b[3], 0xdd));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(c0, c1, 0x88), _mm512_shuffle_f32x4(c0, c1, 0xdd));
+}
+
+__attribute__((target(TERN_TARGET_AVX512))) void tern_attn_update_avx512(
     const float *q, const float *k, const float *v, int64_t stride, int n, int head_dim,
     float scale, float *m, float *l, float *acc, float *scores) {
-    float mx = *m;
-    for (int i = 0; i < n; i++) {
-        const float *ki = k + i * stride;
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        for (int d = 0; d < head_dim; d += 64) {
-            const __mmask16 m0 = tail_mask(head_dim - d), m1 = tail_mask(head_dim - d - 16);
-            const __mmask16 m2 = tail_mask(head_dim - d - 32), m3 = tail_mask(head_dim - d - 48);
-            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m0, q + d), _mm512_maskz_loadu_ps(m0, ki + d), s0);
-            s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m1, q + d + 16), _mm512_maskz_loadu_ps(m1, ki + d + 16), s1);
-            s2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m2, q + d + 32), _mm512_maskz_loadu_ps(m2, ki + d + 32), s2);
-            s3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m3, q + d + 48), _mm512_maskz_loadu_ps(m3, ki + d + 48), s3);
+    __m512 vmax = _mm512_set1_ps(*m);
+    for (int i0 = 0; i0 < n; i0 += 16) {
+        // A partial group repeats its last key; its extra lanes are masked off.
+        const int cnt = n - i0 < 16 ? n - i0 : 16;
+        const float *ku[16];
+        __m512 dots[16];
+        for (int u = 0; u < 16; u++) {
+            ku[u] = k + (int64_t)(i0 + (u < cnt ? u : cnt - 1)) * stride;
+            dots[u] = _mm512_setzero_ps();
         }
-        const float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))) * scale;
-        scores[i] = s;
-        if (s > mx) mx = s;
+        for (int d = 0; d < head_dim; d += 16) {
+            const __mmask16 md = tail_mask(head_dim - d);
+            const __m512 qv = _mm512_maskz_loadu_ps(md, q + d);
+            for (int u = 0; u < 16; u++)
+                dots[u] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(md, ku[u] + d), dots[u]);
+        }
+        const __mmask16 mk = tail_mask(cnt);
+        const __m512 sc = _mm512_mul_ps(sum16x16(dots), _mm512_set1_ps(scale));
+        _mm512_mask_storeu_ps(scores + i0, mk, sc);
+        vmax = _mm512_mask_max_ps(vmax, mk, vmax, sc);
     }
-    const float corr = expf(*m - mx);
+    const float mx = _mm512_reduce_max_ps(vmax);
     __m512 psum = _mm512_setzero_ps();
     for (int i = 0; i < n; i += 16) {
         const __mmask16 mk = tail_mask(n - i);
@@ -40,6 +67,8 @@ __attribute__((target("avx512f,avx2,fma"))) void tern_attn_update_avx512(
         _mm512_mask_storeu_ps(scores + i, mk, p);
         psum = _mm512_add_ps(psum, p);
     }
+    // exp(-inf) = 0 on the first update, when acc and l are still 0.
+    const float corr = mx == *m ? 1.0f : _mm512_cvtss_f32(tern_exp512(_mm512_set1_ps(*m - mx)));
     *l = *l * corr + _mm512_reduce_add_ps(psum);
     *m = mx;
 
@@ -66,36 +95,47 @@ __attribute__((target("avx512f,avx2,fma"))) void tern_attn_update_avx512(
     }
 }
 
-__attribute__((target("avx2,fma"))) static inline float hsum256(__m256 v) {
+/// Lane k of the result = the sum of the 8 lanes of v[k].
+__attribute__((target(TERN_TARGET_AVX2))) static inline __m256 sum8x8(const __m256 *v) {
+    const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
+    const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
+    const __m256 lo = _mm256_hadd_ps(h01, h23), hi = _mm256_hadd_ps(h45, h67);
+    // lo = [sums of 0..3 over lanes 0-3 | over lanes 4-7]; the same for hi with 4..7.
+    return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
+__attribute__((target(TERN_TARGET_AVX2))) static inline float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
 
-__attribute__((target("avx2,fma"))) void tern_attn_update_avx2(
+__attribute__((target(TERN_TARGET_AVX2))) void tern_attn_update_avx2(
     const float *q, const float *k, const float *v, int64_t stride, int n, int head_dim,
     float scale, float *m, float *l, float *acc, float *scores) {
     const int hd8 = head_dim / 8 * 8;
     float mx = *m;
-    for (int i = 0; i < n; i++) {
-        const float *ki = k + i * stride;
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        int d = 0;
-        for (; d + 32 <= hd8; d += 32) {
-            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(ki + d), s0);
-            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(ki + d + 8), s1);
-            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 16), _mm256_loadu_ps(ki + d + 16), s2);
-            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 24), _mm256_loadu_ps(ki + d + 24), s3);
+    for (int i0 = 0; i0 < n; i0 += 8) {
+        const int cnt = n - i0 < 8 ? n - i0 : 8;
+        const float *ku[8];
+        __m256 dots[8];
+        for (int u = 0; u < 8; u++) {
+            ku[u] = k + (int64_t)(i0 + (u < cnt ? u : cnt - 1)) * stride;
+            dots[u] = _mm256_setzero_ps();
         }
-        for (; d < hd8; d += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(ki + d), s0);
-        float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-        for (; d < head_dim; d++) s += q[d] * ki[d];
-        s *= scale;
-        scores[i] = s;
-        if (s > mx) mx = s;
+        for (int d = 0; d < hd8; d += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + d);
+            for (int u = 0; u < 8; u++) dots[u] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(ku[u] + d), dots[u]);
+        }
+        float sc[8];
+        _mm256_storeu_ps(sc, _mm256_mul_ps(sum8x8(dots), _mm256_set1_ps(scale)));
+        for (int u = 0; u < cnt; u++) {
+            for (int d = hd8; d < head_dim; d++) sc[u] += q[d] * ku[u][d] * scale;
+            scores[i0 + u] = sc[u];
+            if (sc[u] > mx) mx = sc[u];
+        }
     }
-    const float corr = expf(*m - mx);
     float sum = 0.0f;
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -107,6 +147,7 @@ __attribute__((target("avx2,fma"))) void tern_attn_update_avx2(
         scores[i] = expf(scores[i] - mx);
         sum += scores[i];
     }
+    const float corr = mx == *m ? 1.0f : expf(*m - mx);
     *l = *l * corr + sum;
     *m = mx;
 

@@ -37,6 +37,7 @@ static int detect_features(void) {
     if (os_avx512) {
         if ((b >> 16) & 1) features |= TERN_CPU_AVX512F;
         if ((b >> 30) & 1) features |= TERN_CPU_AVX512BW;
+        if ((b >> 31) & 1) features |= TERN_CPU_AVX512VL;
         if ((c >> 11) & 1) features |= TERN_CPU_AVX512VNNI;
     }
     const unsigned max_sub = a;
@@ -72,6 +73,7 @@ tern_isa tern_active_isa(void) {
     const int f = tern_cpu_features() & atomic_load_explicit(&feature_mask, memory_order_relaxed);
     const int avx2 = TERN_CPU_AVX2 | TERN_CPU_FMA | TERN_CPU_F16C;
     if ((f & avx2) != avx2) return TERN_ISA_SCALAR;
-    if (f & TERN_CPU_AVX512F) return TERN_ISA_AVX512;
+    const int avx512 = TERN_CPU_AVX512F | TERN_CPU_AVX512BW | TERN_CPU_AVX512VL;
+    if ((f & avx512) == avx512) return TERN_ISA_AVX512;
     return TERN_ISA_AVX2;
 }

@@ -43,7 +43,7 @@ void tern_add(float *x, const float *y, int64_t n) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f,avx2,fma"))) void tern_silu_mul_avx512(float *gate,
+__attribute__((target(TERN_TARGET_AVX512))) void tern_silu_mul_avx512(float *gate,
                                                                      const float *up,
                                                                      int64_t n) {
     const __m512 one = _mm512_set1_ps(1.0f);
@@ -57,7 +57,7 @@ __attribute__((target("avx512f,avx2,fma"))) void tern_silu_mul_avx512(float *gat
     }
 }
 
-__attribute__((target("avx2,fma"))) void tern_silu_mul_avx2(float *gate, const float *up,
+__attribute__((target(TERN_TARGET_AVX2))) void tern_silu_mul_avx2(float *gate, const float *up,
                                                            int64_t n) {
     const __m256 one = _mm256_set1_ps(1.0f);
     int64_t i = 0;

@@ -12,7 +12,7 @@
 #include "tern_internal.h"
 
 enum {
-    TOKEN_BLOCK = 64,
+    TOKEN_BLOCK = TERN_MM_TOKEN_BLOCK,
     TASKS_PER_THREAD = 8,
     // A task below this many multiply-adds costs more to hand out than to run.
     MIN_TASK_MACS = 16384,

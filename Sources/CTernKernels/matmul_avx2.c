@@ -1,21 +1,22 @@
 // AVX2 + FMA + F16C matmul kernels: 8 f32 lanes, so a 32-value group is four chunks.
-// With 16 ymm registers, tiles are 2 rows x 4 tokens (8 accumulators) for prefill and
-// 4 rows x 1 token for decode.
+// With 16 ymm registers, prefill register tiles are 3 rows x 4 tokens: 12 accumulators +
+// 3 weights + 1 activation.
 #include "tern_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target(TERN_TARGET_AVX2))), apply_to = function)
 
 #define VF __m256
 #define VL 8
 #define VF_ZERO() _mm256_setzero_ps()
 #define VF_LOAD(p) _mm256_loadu_ps(p)
+#define VF_STORE(p, v) _mm256_store_ps(p, v)
+#define VF_ADD(a, b) _mm256_add_ps(a, b)
 #define VF_FMA(a, b, acc) _mm256_fmadd_ps(a, b, acc)
 #define VF_REDUCE(v) reduce_add(v)
-#define TILE_RD 4
-#define TILE_RP 2
+#define TILE_RP 3
 #define TILE_TP 4
 
 static inline float reduce_add(__m256 v) {

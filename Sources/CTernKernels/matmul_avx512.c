@@ -1,24 +1,37 @@
 // AVX-512 matmul kernels: 16 f32 lanes, so a 32-value group is two chunks (for Q4/Q5 the
-// low and the high nibbles of the same 16 bytes). Tiles are 4 rows x 4 tokens (16 zmm
-// accumulators) for prefill and 4 rows x 1 token for decode.
+// low and the high nibbles of the same 16 bytes). Prefill register tiles are 4 rows x 4
+// tokens: 16 zmm accumulators + 4 weights + 1 activation.
 #include "tern_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma,f16c"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target(TERN_TARGET_AVX512))), apply_to = function)
 
 #define VF __m512
 #define VL 16
 #define VF_ZERO() _mm512_setzero_ps()
 #define VF_LOAD(p) _mm512_loadu_ps(p)
+#define VF_STORE(p, v) _mm512_store_ps(p, v)
+#define VF_ADD(a, b) _mm512_add_ps(a, b)
 #define VF_FMA(a, b, acc) _mm512_fmadd_ps(a, b, acc)
 #define VF_REDUCE(v) _mm512_reduce_add_ps(v)
-#define TILE_RD 4
 #define TILE_RP 4
 #define TILE_TP 4
 
 static inline float half_at(const uint8_t *p) { return _cvtsh_ss(tern_load_u16(p)); }
+
+/// The f16 at p, converted and broadcast (vpbroadcastw + vcvtph2ps).
+static inline __m512 half_vec(const uint8_t *p) {
+    return _mm512_cvtph_ps(_mm256_set1_epi16((short)tern_load_u16(p)));
+}
+
+/// The adjacent f16 pair (d, m) at p, converted and broadcast: one load and one conversion.
+static inline void half_pair(const uint8_t *p, __m512 *d, __m512 *m) {
+    const __m512 v = _mm512_cvtph_ps(_mm256_set1_epi32((int)tern_load_u32(p)));
+    *d = _mm512_moveldup_ps(v);
+    *m = _mm512_movehdup_ps(v);
+}
 
 /// Low (high == 0) or high nibbles of 16 bytes, as 16 int32.
 static inline __m512i nibbles(const uint8_t *p, int high) {
@@ -28,19 +41,21 @@ static inline __m512i nibbles(const uint8_t *p, int high) {
 
 /// q * d + m for 16 int32 q. For m = -k·d (k a power of two) this equals (q - k)·d exactly:
 /// the product is exact and the FMA rounds once.
-static inline __m512 scale_offset(__m512i q, float d, float m) {
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(d), _mm512_set1_ps(m));
+static inline __m512 scale_offset(__m512i q, __m512 d, __m512 m) {
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), d, m);
 }
 
 static inline __m512 deq_q4_0(const uint8_t *b, int g, int c) {
     (void)g;
-    const float d = half_at(b);
-    return scale_offset(nibbles(b + 2, c), d, -8.0f * d);
+    const __m512 d = half_vec(b);
+    return scale_offset(nibbles(b + 2, c), d, _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)));
 }
 
 static inline __m512 deq_q4_1(const uint8_t *b, int g, int c) {
     (void)g;
-    return scale_offset(nibbles(b + 4, c), half_at(b), half_at(b + 2));
+    __m512 d, m;
+    half_pair(b, &d, &m);
+    return scale_offset(nibbles(b + 4, c), d, m);
 }
 
 /// Sets bit 4 of the lanes whose bit is set in `bits`.
@@ -50,28 +65,32 @@ static inline __m512i fifth_bit(__m512i q, uint32_t bits) {
 
 static inline __m512 deq_q5_0(const uint8_t *b, int g, int c) {
     (void)g;
-    const float d = half_at(b);
+    const __m512 d = half_vec(b);
     const uint32_t qh = tern_load_u32(b + 2);
-    return scale_offset(fifth_bit(nibbles(b + 6, c), qh >> (16 * c)), d, -16.0f * d);
+    return scale_offset(fifth_bit(nibbles(b + 6, c), qh >> (16 * c)), d,
+                        _mm512_mul_ps(d, _mm512_set1_ps(-16.0f)));
 }
 
 static inline __m512 deq_q5_1(const uint8_t *b, int g, int c) {
     (void)g;
     const uint32_t qh = tern_load_u32(b + 4);
-    return scale_offset(fifth_bit(nibbles(b + 8, c), qh >> (16 * c)), half_at(b), half_at(b + 2));
+    __m512 d, m;
+    half_pair(b, &d, &m);
+    return scale_offset(fifth_bit(nibbles(b + 8, c), qh >> (16 * c)), d, m);
 }
 
 static inline __m512 deq_q8_0(const uint8_t *b, int g, int c) {
     (void)g;
     const __m512i q = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 2 + 16 * c)));
-    return _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(half_at(b)));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(q), half_vec(b));
 }
 
 static inline __m512 deq_q4_k(const uint8_t *b, int g, int c) {
     int sc, mn;
     tern_kquant_scale_min(b + 4, g, &sc, &mn);
     const float dl = half_at(b) * (float)sc, ml = half_at(b + 2) * (float)mn;
-    return scale_offset(nibbles(b + 16 + 32 * (g >> 1) + 16 * c, g & 1), dl, -ml);
+    return scale_offset(nibbles(b + 16 + 32 * (g >> 1) + 16 * c, g & 1), _mm512_set1_ps(dl),
+                        _mm512_set1_ps(-ml));
 }
 
 static inline __m512 deq_q5_k(const uint8_t *b, int g, int c) {
@@ -81,7 +100,8 @@ static inline __m512 deq_q5_k(const uint8_t *b, int g, int c) {
     const __m512i qh = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + 16 + 16 * c)));
     const __mmask16 high = _mm512_test_epi32_mask(qh, _mm512_set1_epi32(1 << g));
     const __m512i q = nibbles(b + 48 + 32 * (g >> 1) + 16 * c, g & 1);
-    return scale_offset(_mm512_mask_or_epi32(q, high, q, _mm512_set1_epi32(16)), dl, -ml);
+    return scale_offset(_mm512_mask_or_epi32(q, high, q, _mm512_set1_epi32(16)), _mm512_set1_ps(dl),
+                        _mm512_set1_ps(-ml));
 }
 
 static inline __m512 deq_q6_k(const uint8_t *b, int g, int c) {
@@ -91,7 +111,7 @@ static inline __m512 deq_q6_k(const uint8_t *b, int g, int c) {
     __m512i high = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(b + 128 + 32 * h + 16 * c)));
     high = _mm512_and_si512(_mm512_srl_epi32(high, _mm_cvtsi32_si128(2 * s)), _mm512_set1_epi32(3));
     const __m512i q = _mm512_or_si512(low, _mm512_slli_epi32(high, 4));
-    return scale_offset(q, dl, -32.0f * dl);
+    return scale_offset(q, _mm512_set1_ps(dl), _mm512_set1_ps(-32.0f * dl));
 }
 
 static inline __m512 deq_f32(const uint8_t *b, int g, int c) {

@@ -1,90 +1,150 @@
 // Template of one SIMD matmul kernel, included once per weight type (hence no include
 // guard) by matmul_avx2.c and matmul_avx512.c inside their target pragma. The includer
 // defines:
-//   VF, VL, VF_ZERO(), VF_LOAD(p), VF_FMA(a, b, acc), VF_REDUCE(v)   the vector ISA
-//   TILE_RD             rows per tile for one token (decode: independent FMA chains)
-//   TILE_RP, TILE_TP    rows x tokens per tile for several tokens (prefill)
+//   VF, VL, VF_ZERO(), VF_LOAD(p), VF_STORE(p, v), VF_ADD(a, b), VF_FMA(a, b, acc),
+//   VF_REDUCE(v)        the vector ISA
+//   TILE_RP, TILE_TP    rows x tokens of a prefill register tile (at most 4 x 16)
 //   TILE_NAME           the kernel's name (a tern_mm_kernel)
 //   TILE_DEQ(b, g, c)   VL dequantized values: chunk c of 32-value group g of block b
 //   TILE_GROUPS, TILE_BV, TILE_BB   groups per block, values per block, bytes per block
 //   TILE_ELEM(row, i)   (plain types only) element i of a row, for the cols % 32 tail
 //
-// A tile holds R x T accumulators. Each chunk of a weight block is dequantized once into a
-// register and multiplied with T tokens, so W is read once per T tokens; each x chunk is
-// loaded once for R rows.
+// One token (decode) is bound by the bandwidth of reading W: each block is dequantized in
+// registers and multiplied with x right away, one row at a time. A single row stream lets
+// the hardware prefetcher run at full DRAM bandwidth (interleaving 4 rows cut it by 3x on
+// Zen 4); chunks alternate between two accumulators so that consecutive FMAs overlap.
+//
+// Several tokens (prefill) are bound by the FMAs. TILE_RP rows are dequantized, PANEL
+// columns at a time, into an f32 panel in L1; then every TILE_TP-token tile of the token
+// block runs a pure f32 register tile over it (TILE_RP x TILE_TP accumulators, TILE_RP +
+// TILE_TP loads per TILE_RP x TILE_TP FMAs). Each weight is thus decoded once per token
+// block (64 tokens), not once per token or per tile. A partial tile repeats its last row
+// or token and keeps only the valid results.
 
-#define TILE_FN_(name) name##_tile
-#define TILE_FN(name) TILE_FN_(name)
+#ifndef TERN_MM_COMMON
+#define TERN_MM_COMMON
 
-static inline __attribute__((always_inline)) void TILE_FN(TILE_NAME)(
-    const tern_mm_args *a, int64_t r, int64_t t, const int R, const int T) {
-    const int64_t nblk = a->cols / TILE_BV;
-    const uint8_t *wr[4];
-    const float *xt[4];
-    VF acc[4][4];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < R; i++) wr[i] = a->w + (size_t)(r + i) * a->row_bytes;
-#pragma clang loop unroll(full)
-    for (int j = 0; j < T; j++) xt[j] = a->x + (t + j) * a->cols;
+enum { PANEL = 512 };  // columns per panel: a multiple of every block size (32, 256)
+
+/// vacc[i * T + j] += panel[i, 0:kc] · xt[j][0:kc] (panel rows PANEL floats apart).
+static inline __attribute__((always_inline)) void f32_tile(const float *panel, int64_t kc,
+                                                           const float *const *xt, VF *vacc,
+                                                           const int R, const int T) {
+    VF acc[4][16];
 #pragma clang loop unroll(full)
     for (int i = 0; i < R; i++)
 #pragma clang loop unroll(full)
-        for (int j = 0; j < T; j++) acc[i][j] = VF_ZERO();
+        for (int j = 0; j < T; j++) acc[i][j] = vacc[i * T + j];
+    for (int64_t k = 0; k < kc; k += VL) {
+        VF w[4];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++) w[i] = VF_LOAD(panel + i * PANEL + k);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < T; j++) {
+            const VF xv = VF_LOAD(xt[j] + k);
+#pragma clang loop unroll(full)
+            for (int i = 0; i < R; i++) acc[i][j] = VF_FMA(w[i], xv, acc[i][j]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++)
+#pragma clang loop unroll(full)
+        for (int j = 0; j < T; j++) vacc[i * T + j] = acc[i][j];
+}
+#endif
 
+#define TILE_CAT_(name, suffix) name##suffix
+#define TILE_CAT(name, suffix) TILE_CAT_(name, suffix)
+
+/// y[t, r] for one row and one token, dequantizing in registers.
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
+    const tern_mm_args *a, int64_t r, int64_t t) {
+    const int64_t nblk = a->cols / TILE_BV;
+    const uint8_t *row = a->w + (size_t)r * a->row_bytes;
+    const float *x = a->x + t * a->cols;
+    VF acc0 = VF_ZERO(), acc1 = VF_ZERO();
     for (int64_t b = 0; b < nblk; b++) {
         for (int g = 0; g < TILE_GROUPS; g++) {
 #pragma clang loop unroll(full)
             for (int c = 0; c < 32 / VL; c++) {
-                VF w[4];
-                const int64_t col = b * TILE_BV + g * 32 + c * VL;
-#pragma clang loop unroll(full)
-                for (int i = 0; i < R; i++) w[i] = TILE_DEQ(wr[i] + b * TILE_BB, g, c);
-#pragma clang loop unroll(full)
-                for (int j = 0; j < T; j++) {
-                    const VF xv = VF_LOAD(xt[j] + col);
-#pragma clang loop unroll(full)
-                    for (int i = 0; i < R; i++) acc[i][j] = VF_FMA(w[i], xv, acc[i][j]);
-                }
+                const VF w = TILE_DEQ(row + b * TILE_BB, g, c);
+                const VF xv = VF_LOAD(x + b * TILE_BV + g * 32 + c * VL);
+                if (c & 1) acc1 = VF_FMA(w, xv, acc1);
+                else acc0 = VF_FMA(w, xv, acc0);
             }
         }
     }
-
-#pragma clang loop unroll(full)
-    for (int i = 0; i < R; i++) {
-#pragma clang loop unroll(full)
-        for (int j = 0; j < T; j++) {
-            float s = VF_REDUCE(acc[i][j]);
+    float s = VF_REDUCE(VF_ADD(acc0, acc1));
 #ifdef TILE_ELEM
-            for (int64_t col = nblk * TILE_BV; col < a->cols; col++)
-                s += TILE_ELEM(wr[i], col) * xt[j][col];
+    for (int64_t col = nblk * TILE_BV; col < a->cols; col++) s += TILE_ELEM(row, col) * x[col];
 #endif
-            float *y = a->y + (t + j) * a->rows + r + i;
-            *y = a->accumulate ? *y + s : s;
-        }
+    float *y = a->y + t * a->rows + r;
+    *y = a->accumulate ? *y + s : s;
+}
+
+/// Columns [k0, k0 + kc) of a row, dequantized into out; kc is a multiple of 32.
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _panel)(
+    const uint8_t *row, int64_t k0, int64_t kc, float *out) {
+    for (int64_t col = k0; col < k0 + kc; col += 32) {
+        const uint8_t *block = row + col / TILE_BV * TILE_BB;
+        const int g = (int)(col % TILE_BV) / 32;
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 32 / VL; c++) VF_STORE(out + (col - k0) + c * VL, TILE_DEQ(block, g, c));
     }
 }
 
 static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-    int64_t r = r0;
     if (t1 - t0 == 1) {
-        for (; r + TILE_RD <= r1; r += TILE_RD) TILE_FN(TILE_NAME)(a, r, t0, TILE_RD, 1);
-        for (; r < r1; r++) TILE_FN(TILE_NAME)(a, r, t0, 1, 1);
+        for (int64_t r = r0; r < r1; r++) TILE_CAT(TILE_NAME, _row)(a, r, t0);
         return;
     }
-    for (; r + TILE_RP <= r1; r += TILE_RP) {
-        int64_t t = t0;
-        for (; t + TILE_TP <= t1; t += TILE_TP) TILE_FN(TILE_NAME)(a, r, t, TILE_RP, TILE_TP);
-        for (; t < t1; t++) TILE_FN(TILE_NAME)(a, r, t, TILE_RP, 1);
-    }
-    for (; r < r1; r++) {
-        int64_t t = t0;
-        for (; t + TILE_TP <= t1; t += TILE_TP) TILE_FN(TILE_NAME)(a, r, t, 1, TILE_TP);
-        for (; t < t1; t++) TILE_FN(TILE_NAME)(a, r, t, 1, 1);
+    enum { TILES = (TERN_MM_TOKEN_BLOCK + TILE_TP - 1) / TILE_TP };
+    float panel[TILE_RP * PANEL] __attribute__((aligned(64)));
+    VF vacc[TILES * TILE_RP * TILE_TP];
+    const int64_t simd_cols = a->cols / 32 * 32;  // plain types: the rest is a scalar tail
+    const int n_tiles = (int)((t1 - t0 + TILE_TP - 1) / TILE_TP);
+    for (int64_t r = r0; r < r1; r += TILE_RP) {
+        const int nr = r1 - r < TILE_RP ? (int)(r1 - r) : TILE_RP;
+        for (int v = 0; v < n_tiles * TILE_RP * TILE_TP; v++) vacc[v] = VF_ZERO();
+        for (int64_t k0 = 0; k0 < simd_cols; k0 += PANEL) {
+            const int64_t kc = simd_cols - k0 < PANEL ? simd_cols - k0 : PANEL;
+            for (int i = 0; i < TILE_RP; i++) {
+                const int64_t ri = r + (i < nr ? i : nr - 1);
+                TILE_CAT(TILE_NAME, _panel)(a->w + (size_t)ri * a->row_bytes, k0, kc, panel + i * PANEL);
+            }
+            for (int tile = 0; tile < n_tiles; tile++) {
+                const int64_t t = t0 + (int64_t)tile * TILE_TP;
+                const float *xt[TILE_TP];
+                for (int j = 0; j < TILE_TP; j++) {
+                    const int64_t tj = t + j < t1 ? t + j : t1 - 1;
+                    xt[j] = a->x + tj * a->cols + k0;
+                }
+                f32_tile(panel, kc, xt, vacc + tile * TILE_RP * TILE_TP, TILE_RP, TILE_TP);
+            }
+        }
+        for (int tile = 0; tile < n_tiles; tile++) {
+            for (int i = 0; i < nr; i++) {
+                const uint8_t *row = a->w + (size_t)(r + i) * a->row_bytes;
+                for (int j = 0; j < TILE_TP; j++) {
+                    const int64_t t = t0 + (int64_t)tile * TILE_TP + j;
+                    if (t >= t1) break;
+                    float s = VF_REDUCE(vacc[(tile * TILE_RP + i) * TILE_TP + j]);
+#ifdef TILE_ELEM
+                    for (int64_t col = simd_cols; col < a->cols; col++)
+                        s += TILE_ELEM(row, col) * a->x[t * a->cols + col];
+#else
+                    (void)row;
+#endif
+                    float *y = a->y + t * a->rows + r + i;
+                    *y = a->accumulate ? *y + s : s;
+                }
+            }
+        }
     }
 }
 
-#undef TILE_FN
-#undef TILE_FN_
+#undef TILE_CAT
+#undef TILE_CAT_
 #undef TILE_NAME
 #undef TILE_DEQ
 #undef TILE_GROUPS

@@ -5,6 +5,8 @@
 #ifndef TERN_SIMD_MATH_H
 #define TERN_SIMD_MATH_H
 
+#include "tern_internal.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -18,7 +20,7 @@
 #define TERN_LN2_LO -2.12194440e-4f
 #define TERN_LOG2E 1.44269504088896341f
 
-__attribute__((target("avx512f"))) static inline __m512 tern_exp512(__m512 x) {
+__attribute__((target(TERN_TARGET_AVX512))) static inline __m512 tern_exp512(__m512 x) {
     // max(lo, x) returns x when x is NaN; below -104 the result is 0 anyway.
     x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
     x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
@@ -37,7 +39,7 @@ __attribute__((target("avx512f"))) static inline __m512 tern_exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-__attribute__((target("avx2,fma"))) static inline __m256 tern_exp256(__m256 x) {
+__attribute__((target(TERN_TARGET_AVX2))) static inline __m256 tern_exp256(__m256 x) {
     const __m256 lo = _mm256_set1_ps(-87.33654f), hi = _mm256_set1_ps(88.72283f);
     const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
     const __m256 overflow = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);

@@ -98,10 +98,18 @@ tern_block_decoder tern_block_decoder_for(int wtype);
 
 typedef enum { TERN_ISA_SCALAR = 0, TERN_ISA_AVX2 = 1, TERN_ISA_AVX512 = 2 } tern_isa;
 
+/// Target attributes of the kernel families (what tern_active_isa checks for).
+#define TERN_TARGET_AVX512 "avx512f,avx512bw,avx512vl,avx2,fma,f16c"
+#define TERN_TARGET_AVX2 "avx2,fma,f16c"
+
 /// The best kernel family allowed by the detected features and the current mask.
 tern_isa tern_active_isa(void);
 
 // ---- matmul ------------------------------------------------------------------------
+
+/// Tokens per call of a matmul kernel: a block's activations (64 x cols floats) stay in L2
+/// while the rows of a task stream past them.
+#define TERN_MM_TOKEN_BLOCK 64
 
 /// One tern_matmul call, as the row kernels see it.
 typedef struct {
@@ -114,7 +122,7 @@ typedef struct {
     int accumulate;
 } tern_mm_args;
 
-/// Computes y[t, r] for r in [r0, r1), t in [t0, t1).
+/// Computes y[t, r] for r in [r0, r1), t in [t0, t1); t1 - t0 <= TERN_MM_TOKEN_BLOCK.
 typedef void (*tern_mm_kernel)(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
                                int64_t t1);
 

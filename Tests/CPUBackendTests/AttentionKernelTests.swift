@@ -6,9 +6,11 @@ import Testing
 @Suite struct AttentionKernelTests {
     /// A ragged batch: per sequence (new query tokens, context length after the step).
     static let sequences: [(qLen: Int, seqLen: Int)] = [(1, 9), (5, 5), (20, 37)]
-    static let blockSize = 4, nHeads = 6, nKVHeads = 2
+    static let blockSize = 4
 
     struct Batch {
+        let nHeads: Int
+        let nKVHeads: Int
         let headDim: Int
         let q: [Float]             // [tokens, nHeads, headDim]
         let keys: [[Float]]        // per sequence: [seqLen, nKVHeads * headDim]
@@ -23,7 +25,7 @@ import Testing
 
     /// Random K/V for every position, written through tern_kv_write into shuffled blocks;
     /// unused slots hold NaN so that reading one would poison the output.
-    static func makeBatch(headDim: Int, seed: UInt64) -> Batch {
+    static func makeBatch(nHeads: Int, nKVHeads: Int, headDim: Int, seed: UInt64) -> Batch {
         var rng = SeededGenerator(seed: seed)
         let kvDim = nKVHeads * headDim
         let maxBlocks = sequences.map { ($0.seqLen + blockSize - 1) / blockSize }.max()!
@@ -51,13 +53,14 @@ import Testing
         let tokens = sequences.reduce(0) { $0 + $1.qLen }
         var starts: [Int32] = [0]
         for seq in sequences { starts.append(starts.last! + Int32(seq.qLen)) }
-        return Batch(headDim: headDim, q: .random(tokens * nHeads * headDim, using: &rng), keys: keys,
-                     values: values, kCache: kCache, vCache: vCache, queryStart: starts,
+        return Batch(nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
+                     q: .random(tokens * nHeads * headDim, using: &rng), keys: keys, values: values,
+                     kCache: kCache, vCache: vCache, queryStart: starts,
                      seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
     }
 
     static func reference(_ b: Batch, scale: Double, window: Int) -> [Double] {
-        let hd = b.headDim, kvDim = nKVHeads * hd, group = nHeads / nKVHeads
+        let hd = b.headDim, nHeads = b.nHeads, kvDim = b.nKVHeads * hd, group = nHeads / b.nKVHeads
         var out: [Double] = []
         for (s, seq) in sequences.enumerated() {
             for j in 0..<seq.qLen {
@@ -84,9 +87,12 @@ import Testing
         return out
     }
 
-    @Test(arguments: [(20, 0), (64, 0), (64, 6), (20, 3)])
-    func pagedAttentionMatchesNaiveSoftmax(headDim: Int, window: Int) throws {
-        let batch = Self.makeBatch(headDim: headDim, seed: UInt64(headDim * 100 + window))
+    /// (query heads, kv heads, head_dim, sliding window). 70 heads over one kv head is more
+    /// rows than one work item holds, so the group is split.
+    @Test(arguments: [(6, 2, 20, 0), (6, 2, 64, 0), (6, 2, 64, 6), (6, 2, 20, 3), (4, 4, 16, 0), (70, 1, 8, 0)])
+    func pagedAttentionMatchesNaiveSoftmax(nHeads: Int, nKVHeads: Int, headDim: Int, window: Int) throws {
+        let batch = Self.makeBatch(nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
+                                   seed: UInt64(nHeads * 10_000 + headDim * 100 + window))
         let scale = 1 / Double(headDim).squareRoot()
         let want = Self.reference(batch, scale: scale, window: window)
         let pool = try #require(tern_pool_create(3))
@@ -95,12 +101,12 @@ import Testing
             for threaded in [false, true] {
                 var out = [Float](repeating: .nan, count: want.count)
                 tern_paged_attention(threaded ? pool : nil, batch.q, batch.kCache, batch.vCache,
-                                     Int32(Self.blockSize), Int32(Self.nHeads), Int32(Self.nKVHeads),
+                                     Int32(Self.blockSize), Int32(nHeads), Int32(nKVHeads),
                                      Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
                                      batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
                                      Float(scale), Int32(window), &out)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
-                #expect(err < 1e-5, "\(path) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
+                #expect(err < 1e-5, "\(path) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
             }
         }
     }

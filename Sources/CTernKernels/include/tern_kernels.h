@@ -28,13 +28,14 @@ enum {
     TERN_CPU_AVX512VNNI = 1 << 5,
     TERN_CPU_AVX512BF16 = 1 << 6,
     TERN_CPU_AVXVNNI = 1 << 7,
+    TERN_CPU_AVX512VL = 1 << 8,
 };
 /// Bitmask of TERN_CPU_* detected at run time (cpuid + OS support of the registers).
 int tern_cpu_features(void);
 /// Restrict the kernels to a subset of the detected features (tests use this to check
 /// every code path against the portable one). Pass -1 to restore all detected features.
-/// Kernel families: AVX-512 needs AVX512F + AVX2 + FMA + F16C; AVX2 needs AVX2 + FMA + F16C;
-/// otherwise the portable C path runs. Each call reads the mask once, at its start.
+/// Kernel families: AVX-512 needs AVX512F, BW and VL plus the AVX2 set; AVX2 needs AVX2,
+/// FMA and F16C; otherwise the portable C path runs. Each call reads the mask once.
 void tern_set_cpu_features_mask(int mask);
 
 // ---- thread pool --------------------------------------------------------------------
@@ -110,7 +111,7 @@ void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_
 ///   out          [n_tokens, n_heads, head_dim]
 /// Heads are grouped: query head h reads kv head h / (n_heads / n_kv_heads); n_heads must be
 /// a multiple of n_kv_heads; head_dim <= 4096. A query that sees no key (only possible
-/// with bad seq_lens) gets zeros. Tasks are (query chunk, head) pairs over the pool.
+/// with bad seq_lens) gets zeros. Tasks are (query chunk, kv head) pairs over the pool.
 void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           const float *v_cache, int block_size, int n_heads, int n_kv_heads,
                           int head_dim, int n_seqs, const int32_t *query_start,
