@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CTernKernels", cSettings: kernelFlags),
@@ -23,10 +27,14 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["ModelLoading"], swiftSettings: strict),
         .target(name: "ChatTemplates", swiftSettings: strict),
         .target(name: "CPUBackend", dependencies: ["Tensors", "CTernKernels"], swiftSettings: strict),
+        .target(name: "CUDABackend", dependencies: ["Tensors"], swiftSettings: strict),
         .target(name: "EngineCore", swiftSettings: strict),
         .target(
             name: "Models",
-            dependencies: ["Tensors", "ModelLoading", "CPUBackend", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Tensors", "ModelLoading", "CPUBackend", "CUDABackend",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .target(
             name: "Engine",
@@ -35,10 +43,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "OpenAIServer",
+            dependencies: [
+                "Engine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "tern",
             dependencies: [
-                "Engine",
+                "Engine", "OpenAIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -46,8 +65,19 @@ let package = Package(
         .testTarget(name: "ModelLoadingTests", dependencies: ["ModelLoading"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CUDABackendTests",
+            dependencies: ["CUDABackend", "Engine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineCoreTests", dependencies: ["EngineCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "OpenAIServerTests",
+            dependencies: [
+                "OpenAIServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            resources: [.copy("Fixtures")]),
     ]
 )

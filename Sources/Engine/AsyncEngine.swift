@@ -60,10 +60,10 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
     // MARK: EngineClient
 
     public func submit(_ request: EngineRequest) throws -> AsyncThrowingStream<RequestOutput, any Error> {
-        try request.params.validate(vocabularySize: modelInfo.vocabularySize)
-        guard !request.promptTokenIDs.isEmpty else { throw EngineError("prompt: must contain at least one token") }
-        if let bad = request.promptTokenIDs.first(where: { $0 < 0 || Int($0) >= modelInfo.vocabularySize }) {
-            throw EngineError("prompt: token id \(bad) is outside the vocabulary (0..<\(modelInfo.vocabularySize))")
+        try RequestValidation.validate(promptTokenIDs: request.promptTokenIDs, params: request.params,
+                                       vocabularySize: modelInfo.vocabularySize)
+        guard request.params.n == 1 else {
+            throw EngineError("n: submit one request per completion (SamplingParams.forCompletion), got n = \(request.params.n)")
         }
         let (deltas, continuation) = AsyncThrowingStream<Delta, any Error>.makeStream()
         condition.lock()

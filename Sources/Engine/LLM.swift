@@ -46,21 +46,21 @@ public final class LLM {
         engine = try LLMEngine(model: model.executor, schedulerConfig: config)
     }
 
-    /// Validates and queues one request for `promptTokenIDs`; returns its id.
+    /// Validates and queues `params.n` requests for `promptTokenIDs`; returns their ids.
     @discardableResult
-    public func add(promptTokenIDs: [Int32], params: SamplingParams) throws -> String {
-        try params.validate(vocabularySize: model.config.vocabularySize)
-        guard !promptTokenIDs.isEmpty else { throw EngineError("prompt: must contain at least one token") }
-        if let bad = promptTokenIDs.first(where: { $0 < 0 || Int($0) >= model.config.vocabularySize }) {
-            throw EngineError("prompt: token id \(bad) is outside the vocabulary (0..<\(model.config.vocabularySize))")
+    public func add(promptTokenIDs: [Int32], params: SamplingParams) throws -> [String] {
+        try RequestValidation.validate(promptTokenIDs: promptTokenIDs, params: params,
+                                       vocabularySize: model.config.vocabularySize)
+        return try (0..<params.n).map { index in
+            let requestID = "req-\(nextID)"
+            let completionParams = params.forCompletion(index)
+            try engine.add(Request(requestID: requestID, promptTokenIDs: promptTokenIDs,
+                                   samplingParams: completionParams, eosTokenIDs: model.eosTokenIDs))
+            nextID += 1
+            active[requestID] = ActiveRequest(
+                prompt: promptTokenIDs, processor: OutputProcessor(tokenizer: model.tokenizer, params: completionParams))
+            return requestID
         }
-        let requestID = "req-\(nextID)"
-        nextID += 1
-        try engine.add(Request(requestID: requestID, promptTokenIDs: promptTokenIDs, samplingParams: params,
-                               eosTokenIDs: model.eosTokenIDs))
-        active[requestID] = ActiveRequest(prompt: promptTokenIDs,
-                                          processor: OutputProcessor(tokenizer: model.tokenizer, params: params))
-        return requestID
     }
 
     /// Runs steps until every queued request is done; `onOutput` sees each request's text

@@ -74,12 +74,28 @@ struct EngineBatchingTests {
         let alone = try llm.generate([Self.prompts[3]], params: seeded)[0].tokenIDs
         // The same request among others with other seeds and settings.
         try llm.add(promptTokenIDs: Self.prompts[5], params: SamplingParams(temperature: 1, seed: 7, maxTokens: 20))
-        let target = try llm.add(promptTokenIDs: Self.prompts[3], params: seeded)
+        let target = try llm.add(promptTokenIDs: Self.prompts[3], params: seeded)[0]
         try llm.add(promptTokenIDs: Self.prompts[9], params: SamplingParams(temperature: 0.5, maxTokens: 9))
         let together = try llm.run().first { $0.requestID == target }?.tokenIDs
         #expect(together == alone)
         let differentSeed = SamplingParams(temperature: 0.9, topP: 0.95, topK: 50, seed: 99, ignoreEOS: true, maxTokens: 16)
         #expect(try llm.generate([Self.prompts[3]], params: differentSeed)[0].tokenIDs != alone)
+    }
+
+    @Test func nCompletionsShareThePromptAndDiffer() throws {
+        let llm = try Self.engine()
+        let params = SamplingParams(n: 4, temperature: 1, seed: 5, ignoreEOS: true, maxTokens: 12)
+        let ids = try llm.add(promptTokenIDs: Self.prompts[0], params: params)
+        #expect(ids.count == 4)
+        let completions = try llm.run()
+        #expect(completions.count == 4 && completions.allSatisfy { $0.tokenIDs.count == 12 })
+        #expect(Set(completions.map(\.tokenIDs)).count > 1)
+        // The prompt was computed once: the other three found its full blocks cached.
+        let stats = llm.engine.scheduler.kvCacheManager.prefixCacheStats
+        #expect(stats.hitTokens >= 3 * (Self.prompts[0].count / 16) * 16)
+        // Reproducible: the same seed gives the same four answers.
+        try llm.add(promptTokenIDs: Self.prompts[0], params: params)
+        #expect(try llm.run().map(\.tokenIDs) == completions.map(\.tokenIDs))
     }
 
     @Test func stopStringsEndTheTextWithoutLeaking() throws {
