@@ -75,6 +75,9 @@ typedef struct {
     const int32_t *item_start;  // [n_seqs + 1]: first work item of each sequence
     int n_items;
     tern_attn_update update;
+    // Many rows per key group (prefill): NULL where the ISA has no such kernel.
+    void (*rows)(const tern_attn_row *, int, const float *, const float *, int64_t, int, int,
+                 float, float *);
 } attn_job;
 
 /// Sequence owning work item `item`: the last s with item_start[s] <= item.
@@ -123,24 +126,44 @@ static void attn_task(void *ctx, int task, int n_tasks) {
     }
     memset(acc, 0, (size_t)nq * nh * hd * sizeof(float));
 
-    const int key_end = first_pos + nq;  // one past the last visible key of the chunk
+    // Keys [key_begin, key_end) are visible to some row: the window start of the first
+    // query up to the last query. Slots outside are never read (they may hold anything).
+    const int key_begin = lo[0], key_end = first_pos + nq;
+    const int use_rows = job->rows && nq * nh >= TERN_ATTN_ROWS_MIN && hd <= TERN_ATTN_ROWS_MAX_DIM;
+    const int step = use_rows ? 16 : KEY_STEP;
+    float scratch[(TERN_ATTN_ROWS_MAX_DIM + 4) * 16] __attribute__((aligned(64)));
+    tern_attn_row list[MAX_ROWS];
     const int32_t *table = job->block_table + (int64_t)s * job->max_blocks;
-    for (int bi = lo[0] / bs; bi * bs < key_end; bi++) {
+    for (int bi = key_begin / bs; bi * bs < key_end; bi++) {
         const int64_t first_slot = (int64_t)table[bi] * bs;
         const float *kb = job->k_cache + first_slot * kv_stride + (int64_t)kvh * hd;
         const float *vb = job->v_cache + first_slot * kv_stride + (int64_t)kvh * hd;
-        for (int j = 0; j < nq; j++) {
-            const int a = bi * bs > lo[j] ? bi * bs : lo[j];
-            const int e = (bi + 1) * bs < first_pos + j + 1 ? (bi + 1) * bs : first_pos + j + 1;
-            for (int i = 0; i < nh; i++) {
-                const int row = j * nh + i;
-                const float *qr = job->q + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
-                for (int k0 = a; k0 < e; k0 += KEY_STEP) {
-                    const int n = e - k0 < KEY_STEP ? e - k0 : KEY_STEP;
-                    const int64_t off = (int64_t)(k0 - bi * bs) * kv_stride;
-                    job->update(qr, kb + off, vb + off, kv_stride, n, hd, job->scale, &m[row],
-                                &l[row], acc + (int64_t)row * hd, scores);
+        const int block_end = (bi + 1) * bs < key_end ? (bi + 1) * bs : key_end;
+        for (int g0 = bi * bs > key_begin ? bi * bs : key_begin; g0 < block_end; g0 += step) {
+            const int g1 = g0 + step < block_end ? g0 + step : block_end;
+            // Each row sees [max(g0, lo), min(g1, position + 1)) of this key group.
+            int n_list = 0;
+            for (int j = 0; j < nq; j++) {
+                const int a = g0 > lo[j] ? g0 : lo[j];
+                const int e = g1 < first_pos + j + 1 ? g1 : first_pos + j + 1;
+                if (a >= e) continue;
+                for (int i = 0; i < nh; i++) {
+                    const int row = j * nh + i;
+                    list[n_list++] = (tern_attn_row){
+                        .q = job->q + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd,
+                        .acc = acc + (int64_t)row * hd, .m = &m[row], .l = &l[row],
+                        .lo = a - g0, .hi = e - g0};
                 }
+            }
+            const int64_t off = (int64_t)(g0 - bi * bs) * kv_stride;
+            if (use_rows && n_list >= TERN_ATTN_ROWS_MIN) {
+                job->rows(list, n_list, kb + off, vb + off, kv_stride, g1 - g0, hd, job->scale, scratch);
+                continue;
+            }
+            for (int r = 0; r < n_list; r++) {
+                const int64_t row_off = off + (int64_t)list[r].lo * kv_stride;
+                job->update(list[r].q, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo,
+                            hd, job->scale, list[r].m, list[r].l, list[r].acc, scores);
             }
         }
     }
@@ -199,6 +222,9 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window, .out = out,
         .chunk = chunk, .slice_heads = slice_heads, .slices = slices, .item_start = starts,
         .n_items = starts[n_seqs], .update = update_for_isa(),
+#if defined(__x86_64__)
+        .rows = tern_active_isa() == TERN_ISA_AVX512 ? tern_attn_rows_avx512 : NULL,
+#endif
     };
     tern_pool_run(pool, attn_task, &job, job.n_items * n_kv_heads * slices);
     if (starts != stack_starts) free(starts);

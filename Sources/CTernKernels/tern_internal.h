@@ -149,6 +149,24 @@ void tern_attn_update_avx512(const float *q, const float *k, const float *v, int
                              int n, int head_dim, float scale, float *m, float *l, float *acc,
                              float *scores);
 
+/// One (query, head) row for tern_attn_rows_avx512: it sees keys [lo, hi) of the group.
+typedef struct {
+    const float *q;  // [head_dim]
+    float *acc;      // [head_dim]
+    float *m, *l;
+    int lo, hi;
+} tern_attn_row;
+
+enum {
+    TERN_ATTN_ROWS_MIN = 8,          // fewer rows are cheaper one at a time
+    TERN_ATTN_ROWS_MAX_DIM = 256,    // head_dim bound of the transposed-key scratch
+};
+
+/// The online-softmax update of nr rows (each with a non-empty [lo, hi)) with the same
+/// n <= 16 keys. scratch: 64-byte aligned, (head_dim + 4) * 16 floats.
+void tern_attn_rows_avx512(const tern_attn_row *rows, int nr, const float *k, const float *v,
+                           int64_t stride, int n, int head_dim, float scale, float *scratch);
+
 // ---- elementwise -------------------------------------------------------------------
 
 void tern_silu_mul_avx2(float *gate, const float *up, int64_t n);

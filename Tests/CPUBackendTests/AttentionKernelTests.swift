@@ -5,10 +5,10 @@ import Testing
 /// tern_kv_write and tern_paged_attention against a naive Double softmax attention.
 @Suite struct AttentionKernelTests {
     /// A ragged batch: per sequence (new query tokens, context length after the step).
-    static let sequences: [(qLen: Int, seqLen: Int)] = [(1, 9), (5, 5), (20, 37)]
-    static let blockSize = 4
+    static let sequences: [(qLen: Int, seqLen: Int)] = [(1, 9), (5, 5), (20, 37), (35, 70)]
 
     struct Batch {
+        let blockSize: Int
         let nHeads: Int
         let nKVHeads: Int
         let headDim: Int
@@ -25,7 +25,7 @@ import Testing
 
     /// Random K/V for every position, written through tern_kv_write into shuffled blocks;
     /// unused slots hold NaN so that reading one would poison the output.
-    static func makeBatch(nHeads: Int, nKVHeads: Int, headDim: Int, seed: UInt64) -> Batch {
+    static func makeBatch(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, seed: UInt64) -> Batch {
         var rng = SeededGenerator(seed: seed)
         let kvDim = nKVHeads * headDim
         let maxBlocks = sequences.map { ($0.seqLen + blockSize - 1) / blockSize }.max()!
@@ -53,7 +53,7 @@ import Testing
         let tokens = sequences.reduce(0) { $0 + $1.qLen }
         var starts: [Int32] = [0]
         for seq in sequences { starts.append(starts.last! + Int32(seq.qLen)) }
-        return Batch(nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
+        return Batch(blockSize: blockSize, nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
                      q: .random(tokens * nHeads * headDim, using: &rng), keys: keys, values: values,
                      kCache: kCache, vCache: vCache, queryStart: starts,
                      seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
@@ -62,24 +62,33 @@ import Testing
     static func reference(_ b: Batch, scale: Double, window: Int) -> [Double] {
         let hd = b.headDim, nHeads = b.nHeads, kvDim = b.nKVHeads * hd, group = nHeads / b.nKVHeads
         var out: [Double] = []
+        var scores: [Double] = []
         for (s, seq) in sequences.enumerated() {
-            for j in 0..<seq.qLen {
-                let row = Int(b.queryStart[s]) + j
-                let pos = seq.seqLen - seq.qLen + j
-                let first = window > 0 ? max(0, pos - window + 1) : 0
-                for h in 0..<nHeads {
-                    let q = b.q[(row * nHeads + h) * hd..<(row * nHeads + h + 1) * hd].map(Double.init)
-                    let kvOffset = (h / group) * hd
-                    let scores = (first...pos).map { t in
-                        (0..<hd).reduce(0.0) { $0 + q[$1] * Double(b.keys[s][t * kvDim + kvOffset + $1]) } * scale
-                    }
-                    let top = scores.max()!
-                    let weights = scores.map { exp($0 - top) }
-                    let total = weights.reduce(0, +)
-                    for d in 0..<hd {
-                        var acc = 0.0
-                        for (i, t) in (first...pos).enumerated() { acc += weights[i] * Double(b.values[s][t * kvDim + kvOffset + d]) }
-                        out.append(acc / total)
+            b.keys[s].withUnsafeBufferPointer { keys in
+                b.values[s].withUnsafeBufferPointer { values in
+                    b.q.withUnsafeBufferPointer { q in
+                        for j in 0..<seq.qLen {
+                            let row = Int(b.queryStart[s]) + j
+                            let pos = seq.seqLen - seq.qLen + j
+                            let first = window > 0 ? max(0, pos - window + 1) : 0
+                            for h in 0..<nHeads {
+                                let qBase = (row * nHeads + h) * hd, kvOffset = (h / group) * hd
+                                scores.removeAll(keepingCapacity: true)
+                                for t in first...pos {
+                                    var dot = 0.0
+                                    for d in 0..<hd { dot += Double(q[qBase + d]) * Double(keys[t * kvDim + kvOffset + d]) }
+                                    scores.append(dot * scale)
+                                }
+                                let top = scores.max()!
+                                for i in scores.indices { scores[i] = exp(scores[i] - top) }
+                                let total = scores.reduce(0, +)
+                                for d in 0..<hd {
+                                    var acc = 0.0
+                                    for t in first...pos { acc += scores[t - first] * Double(values[t * kvDim + kvOffset + d]) }
+                                    out.append(acc / total)
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -87,12 +96,14 @@ import Testing
         return out
     }
 
-    /// (query heads, kv heads, head_dim, sliding window). 70 heads over one kv head is more
-    /// rows than one work item holds, so the group is split.
-    @Test(arguments: [(6, 2, 20, 0), (6, 2, 64, 0), (6, 2, 64, 6), (6, 2, 20, 3), (4, 4, 16, 0), (70, 1, 8, 0)])
-    func pagedAttentionMatchesNaiveSoftmax(nHeads: Int, nKVHeads: Int, headDim: Int, window: Int) throws {
-        let batch = Self.makeBatch(nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
-                                   seed: UInt64(nHeads * 10_000 + headDim * 100 + window))
+    /// (block size, query heads, kv heads, head_dim, sliding window). Prefill chunks give
+    /// the many-row kernel partial key groups (block 4), full ones (16) and several per
+    /// block (32); 70 heads over one kv head is more rows than a work item holds.
+    @Test(arguments: [(4, 6, 2, 20, 0), (16, 6, 2, 64, 0), (16, 6, 2, 64, 6), (32, 6, 2, 20, 3),
+                      (32, 9, 3, 64, 0), (16, 4, 4, 16, 0), (4, 70, 1, 8, 0), (16, 3, 1, 200, 10)])
+    func pagedAttentionMatchesNaiveSoftmax(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, window: Int) throws {
+        let batch = Self.makeBatch(blockSize: blockSize, nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
+                                   seed: UInt64(blockSize * 1_000_000 + nHeads * 10_000 + headDim * 100 + window))
         let scale = 1 / Double(headDim).squareRoot()
         let want = Self.reference(batch, scale: scale, window: window)
         let pool = try #require(tern_pool_create(3))
@@ -101,12 +112,12 @@ import Testing
             for threaded in [false, true] {
                 var out = [Float](repeating: .nan, count: want.count)
                 tern_paged_attention(threaded ? pool : nil, batch.q, batch.kCache, batch.vCache,
-                                     Int32(Self.blockSize), Int32(nHeads), Int32(nKVHeads),
+                                     Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
                                      Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
                                      batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
                                      Float(scale), Int32(window), &out)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
-                #expect(err < 1e-5, "\(path) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
+                #expect(err < 1e-5, "\(path) block \(blockSize) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
             }
         }
     }
