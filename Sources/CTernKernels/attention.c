@@ -75,9 +75,8 @@ typedef struct {
     const int32_t *item_start;  // [n_seqs + 1]: first work item of each sequence
     int n_items;
     tern_attn_update update;
-    // Many rows per key group (prefill): NULL where the ISA has no such kernel.
-    void (*rows)(const tern_attn_row *, int, const float *, const float *, int64_t, int, int,
-                 float, float *);
+    tern_attn_rows rows;  // many rows per key group (prefill); NULL where there is none
+    int rows_keys;        // keys per group for `rows`
 } attn_job;
 
 /// Sequence owning work item `item`: the last s with item_start[s] <= item.
@@ -130,7 +129,7 @@ static void attn_task(void *ctx, int task, int n_tasks) {
     // query up to the last query. Slots outside are never read (they may hold anything).
     const int key_begin = lo[0], key_end = first_pos + nq;
     const int use_rows = job->rows && nq * nh >= TERN_ATTN_ROWS_MIN && hd <= TERN_ATTN_ROWS_MAX_DIM;
-    const int step = use_rows ? 16 : KEY_STEP;
+    const int step = use_rows ? job->rows_keys : KEY_STEP;
     float scratch[(TERN_ATTN_ROWS_MAX_DIM + 4) * 16] __attribute__((aligned(64)));
     tern_attn_row list[MAX_ROWS];
     const int32_t *table = job->block_table + (int64_t)s * job->max_blocks;
@@ -178,15 +177,28 @@ static void attn_task(void *ctx, int task, int n_tasks) {
     }
 }
 
-static tern_attn_update update_for_isa(void) {
+static void choose_kernels(attn_job *job) {
+    job->update = tern_attn_update_scalar;
+    job->rows = NULL;
+    job->rows_keys = 0;
 #if defined(__x86_64__)
     switch (tern_active_isa()) {
-    case TERN_ISA_AVX512: return tern_attn_update_avx512;
-    case TERN_ISA_AVX2: return tern_attn_update_avx2;
-    case TERN_ISA_SCALAR: break;
+    case TERN_ISA_AVX512:
+        job->update = tern_attn_update_avx512;
+        job->rows = tern_attn_rows_avx512;
+        job->rows_keys = 16;
+        break;
+    case TERN_ISA_AVX2:
+        job->update = tern_attn_update_avx2;
+        if (job->head_dim % 8 == 0) {
+            job->rows = tern_attn_rows_avx2;
+            job->rows_keys = 8;
+        }
+        break;
+    case TERN_ISA_SCALAR:
+        break;
     }
 #endif
-    return tern_attn_update_scalar;
 }
 
 void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
@@ -221,11 +233,9 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .query_start = query_start, .seq_lens = seq_lens, .block_table = block_table,
         .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window, .out = out,
         .chunk = chunk, .slice_heads = slice_heads, .slices = slices, .item_start = starts,
-        .n_items = starts[n_seqs], .update = update_for_isa(),
-#if defined(__x86_64__)
-        .rows = tern_active_isa() == TERN_ISA_AVX512 ? tern_attn_rows_avx512 : NULL,
-#endif
+        .n_items = starts[n_seqs],
     };
+    choose_kernels(&job);
     tern_pool_run(pool, attn_task, &job, job.n_items * n_kv_heads * slices);
     if (starts != stack_starts) free(starts);
 }

@@ -163,9 +163,14 @@ enum {
 };
 
 /// The online-softmax update of nr rows (each with a non-empty [lo, hi)) with the same
-/// n <= 16 keys. scratch: 64-byte aligned, (head_dim + 4) * 16 floats.
+/// n keys, n <= 16 (AVX-512) or 8 (AVX2, which needs head_dim % 8 == 0).
+/// scratch: 64-byte aligned, (head_dim + 4) * 16 floats.
+typedef void (*tern_attn_rows)(const tern_attn_row *rows, int nr, const float *k, const float *v,
+                               int64_t stride, int n, int head_dim, float scale, float *scratch);
 void tern_attn_rows_avx512(const tern_attn_row *rows, int nr, const float *k, const float *v,
                            int64_t stride, int n, int head_dim, float scale, float *scratch);
+void tern_attn_rows_avx2(const tern_attn_row *rows, int nr, const float *k, const float *v,
+                         int64_t stride, int n, int head_dim, float scale, float *scratch);
 
 // ---- elementwise -------------------------------------------------------------------
 
