@@ -73,8 +73,10 @@ void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, i
                    float *out);
 /// Y [n_tokens, rows] = X [n_tokens, cols] · Wᵀ, computed on W's blocks directly (no
 /// dequantized copy). With accumulate != 0, Y += X · Wᵀ (a fused residual add).
-/// Activations stay f32: each block is dequantized in registers and multiplied with f32 x,
-/// with f32 accumulation. Work is split over rows across the pool. y must not overlap x.
+/// Activations stay f32 and sums are f32. One token: each block is dequantized in
+/// registers and multiplied with x. Several: a few rows at a time are dequantized into an
+/// f32 panel in L1, once per 64 tokens, and multiplied as an f32 GEMM tile. Work is split
+/// over rows across the pool. y must not overlap x or w.
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
                  const float *x, int64_t n_tokens, float *y, int accumulate);
 
