@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Compiled kernels on disk, so that only the first start on a machine runs NVRTC:
 /// `<directory>/<name>-<hash>.cubin`, the hash covering the source and the architecture,
@@ -51,8 +54,9 @@ public struct KernelCache: Sendable {
             // Write then rename, so that a concurrent start never reads half a file.
             let temporary = path + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
             try Data(image).write(to: URL(fileURLWithPath: temporary))
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path),
-                                                      withItemAt: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else {
+                throw CUDAError.unsupported("rename to \(path) failed: \(String(cString: strerror(errno)))")
+            }
         } catch {
             throw CUDAError.unsupported("could not write the kernel cache at \(path): \(error)")
         }

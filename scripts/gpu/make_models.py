@@ -65,11 +65,11 @@ def write_tokenizer(path, vocab_size, eos_id):
         json.dump({"eos_token": eos, "model_max_length": 8192}, f)
 
 
-def randomize(model, norm_std, seed):
-    generator = torch.Generator(device="cpu").manual_seed(seed)
+def randomize(model, norm_std, seed, device):
+    generator = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
-            values = torch.randn(p.shape, generator=generator, dtype=torch.float32)
+            values = torch.randn(p.shape, generator=generator, dtype=torch.float32, device=device)
             if name.endswith("norm.weight"):
                 values = 1 + norm_std * values
             else:
@@ -93,7 +93,7 @@ def make(out, name, config, norm_std, seed, device):
             model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
         except TypeError:  # transformers 4.x spells it torch_dtype
             model = transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16)
-    randomize(model, norm_std, seed)
+    randomize(model, norm_std, seed, device)
     model.save_pretrained(path, max_shard_size="5GB")
     write_tokenizer(path, config.vocab_size, config.eos_token_id)
     print(f"wrote {path}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
