@@ -25,8 +25,8 @@ extension OpenAIServer {
             return sseResponse(request: request, generation: generation, builder: stream,
                                includeUsage: body.streamOptions?.includeUsage ?? false)
         }
-        let choices = try await collect(request: request, generation: generation, choiceCount: params.n)
-        return try Self.generationResponse(stream.response(choices))
+        return try await collectResponse(request: request, generation: generation, choiceCount: params.n,
+                                         body: stream.response)
     }
 
     /// The token ids of a conversation rendered with the model's chat template; a template

@@ -37,8 +37,8 @@ extension OpenAIServer {
             return sseResponse(request: request, generation: generation, builder: stream,
                                includeUsage: body.streamOptions?.includeUsage ?? false)
         }
-        let choices = try await collect(request: request, generation: generation, choiceCount: prompts.count * params.n)
-        return try Self.generationResponse(stream.response(choices))
+        return try await collectResponse(request: request, generation: generation, choiceCount: prompts.count * params.n,
+                                         body: stream.response)
     }
 
     static func promptTokenID(_ value: Int, vocabularySize: Int) throws -> Int32 {

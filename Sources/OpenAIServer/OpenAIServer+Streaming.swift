@@ -60,28 +60,34 @@ extension OpenAIServer {
         return Response(status: .ok, headers: Self.streamHeaders, body: body)
     }
 
-    /// Awaits every choice of a non-streamed request; aborts it if the client disconnects.
-    func collect(request: Request, generation: Generation, choiceCount: Int) async throws -> [ChoiceState] {
-        try await request.body.consumeWithInboundCloseHandler({ _ in
+    /// Awaits every choice of a non-streamed request (aborting it if the client disconnects)
+    /// and answers with `body(choices)`, or with a 500 if the engine failed. The connection
+    /// closes after it: see `streamHeaders`.
+    func collectResponse(request: Request, generation: Generation, choiceCount: Int,
+                         body: ([ChoiceState]) -> some Encodable) async throws -> Response {
+        let result = try await request.body.consumeWithInboundCloseHandler({ _ -> Result<[ChoiceState], OpenAIError> in
             var choices = Array(repeating: ChoiceState(), count: choiceCount)
             do {
                 for try await event in generation.outputs { choices[event.index].add(event.output) }
             } catch {
-                throw OpenAIError.internalError("The engine failed while generating: \(error)")
+                logger.error("generation failed", metadata: ["error": "\(error)"])
+                return .failure(OpenAIError.internalError("The engine failed while generating: \(error)"))
             }
-            return choices
+            return .success(choices)
         }, onInboundClosed: { generation.abort() })
-    }
-
-    /// A JSON response for a generation route; see `streamHeaders` for why it closes the connection.
-    static func generationResponse(_ value: some Encodable) throws -> Response {
-        var response = try JSONResponse.make(value)
+        var response: Response
+        switch result {
+        case .success(let choices):
+            response = try JSONResponse.make(body(choices))
+        case .failure(let error):
+            response = try JSONResponse.make(status: error.status, error.body)
+        }
         response.headers[.connection] = "close"
         return response
     }
 
     /// Headers of a streamed response. The connection closes after it: watching the inbound
-    /// side for a disconnect consumes it.
+    /// side for a disconnect (Hummingbird's `consumeWithInboundCloseHandler`) consumes it.
     static let streamHeaders: HTTPFields = [
         .contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close",
     ]

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Engine
+import Logging
+import OpenAIServer
+
+/// `tern serve [MODEL]`: the OpenAI-compatible server, with vLLM's flag names.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a model over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions...).",
+        discussion: """
+            Try it with: curl http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\
+              -d '{"messages": [{"role": "user", "content": "Hello!"}]}'
+            SIGTERM or Ctrl-C stops taking requests, finishes those in flight, then exits.
+            """)
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Address to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8000
+
+    @Option(help: "Require this key as `Authorization: Bearer <key>` on /v1 routes.")
+    var apiKey: String?
+
+    @Option(help: "The model name clients send and see (default: the model's own name).")
+    var servedModelName: String?
+
+    @Option(help: "Most requests in one engine step.")
+    var maxNumSeqs = 64
+
+    @Option(help: "Most tokens in one engine step (prompt chunks and decodes together).")
+    var maxNumBatchedTokens = 512
+
+    @Flag(name: .customLong("no-enable-prefix-caching"), help: "Turn automatic prefix caching off.")
+    var disablePrefixCaching = false
+
+    @Option(help: "Requests that may wait for the engine; beyond this new requests get HTTP 503.")
+    var maxWaitingRequests = 1024
+
+    @Option(help: "Largest request body in bytes (HTTP 413 beyond).")
+    var maxBodyBytes = 8 << 20
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
+        guard maxNumBatchedTokens > 0 else { throw ValidationError("--max-num-batched-tokens must be > 0") }
+        guard maxWaitingRequests > 0 else { throw ValidationError("--max-waiting-requests must be > 0") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be > 0") }
+        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+    }
+
+    func run() throws {
+        let logger = model.makeLogger()
+        let loaded = try model.load(logger: logger)
+        var options = EngineOptions()
+        options.maxNumSeqs = maxNumSeqs
+        options.maxNumBatchedTokens = maxNumBatchedTokens
+        options.enablePrefixCaching = !disablePrefixCaching
+        let engine = try AsyncEngine(model: loaded, options: options, servedName: servedModelName,
+                                     maxWaiting: maxWaitingRequests, logger: logger)
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.apiKey = apiKey
+        configuration.maxWaitingRequests = maxWaitingRequests
+        configuration.maxBodyBytes = maxBodyBytes
+        let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
+        print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
+              + " --log-level info shows the stats line")
+        fflush(stdout)
+        try runBlocking { try await server.makeApplication().runService() }
+    }
+}
+
+/// Runs `operation` to completion from synchronous code (the root command is synchronous) and
+/// rethrows its error. The calling thread just waits; the work runs on the concurrency pool.
+func runBlocking(_ operation: @escaping @Sendable () async throws -> Void) throws {
+    final class Outcome: @unchecked Sendable {
+        var error: (any Error)?
+    }
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do {
+            try await operation()
+        } catch {
+            outcome.error = error
+        }
+        done.signal()
+    }
+    done.wait()
+    if let error = outcome.error { throw error }
+}
