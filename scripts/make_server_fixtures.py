@@ -14,6 +14,10 @@ What it writes under Tests/OpenAIServerTests/Fixtures:
   tokenizer_config.json, so that the server tests load a real tokenizer in milliseconds.
 - benchmark_stats.json: sample latency lists (seconds) and numpy's mean, median, std and p99 of
   them in ms, as vLLM's benchmark_serving computes its TTFT/TPOT/ITL/E2EL figures.
+- smollm2_greedy.json: for the prompts of Tests/ModelsTests/Fixtures/smollm2_reference.json (greedy
+  token ids from transformers), the text HF's SmolLM2 tokenizer decodes from the greedy ids, cut
+  before the first step whose top two logits are within 0.01 and before the first EOS, for the
+  end-to-end test of the server over the real engine.
 - expected.json: for a few prompts, the ids HF's tokenizer gives and the text its decode gives;
   for a few conversations, the prompt transformers' `apply_chat_template` renders (jinja2 with
   trim_blocks and lstrip_blocks) and its ids.
@@ -102,6 +106,28 @@ def main():
     (FIXTURES / "expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n")
 
 
+def smollm2_greedy():
+    reference = json.loads((ROOT / "Tests" / "ModelsTests" / "Fixtures" / "smollm2_reference.json").read_text())
+    hf = PreTrainedTokenizerFast.from_pretrained(str(ROOT / "Tests" / "TokenizationTests" / "Fixtures" / "smollm2"))
+    eos = {hf.convert_tokens_to_ids("<|im_end|>"), hf.convert_tokens_to_ids("<|endoftext|>")}
+    cases = []
+    for case in reference["cases"]:
+        ids = case["greedy_token_ids"]
+        count = len(ids)
+        for step, margin in enumerate(case["top2_margins"]):
+            if margin < 0.01 or ids[step] in eos:
+                count = step
+                break
+        text = hf.decode(ids[:count], skip_special_tokens=True)
+        if count == 0 or "\ufffd" in text:
+            continue
+        cases.append({"prompt": case["prompt"], "prompt_token_ids": case["prompt_token_ids"], "tokens": count,
+                      "text": text})
+        if len(cases) == 6:
+            break
+    (FIXTURES / "smollm2_greedy.json").write_text(json.dumps(cases, indent=1, ensure_ascii=False) + "\n")
+
+
 def benchmark_stats():
     rng = random.Random(7)
     cases = []
@@ -115,4 +141,5 @@ def benchmark_stats():
 
 if __name__ == "__main__":
     benchmark_stats()
+    smollm2_greedy()
     main()

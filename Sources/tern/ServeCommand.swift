@@ -72,7 +72,7 @@ struct ServeCommand: ParsableCommand {
         let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
               + " --log-level info shows the stats line")
-        fflush(stdout)
+        fflush(nil)
         try runBlocking { try await server.makeApplication().runService() }
     }
 }

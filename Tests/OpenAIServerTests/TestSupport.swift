@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -47,7 +48,7 @@ enum Fixtures {
 }
 
 /// Starts the server over `engine` on a free port and runs `test` with an HTTP client.
-func withServer(_ engine: FakeEngine, configure: (inout ServerConfiguration) -> Void = { _ in },
+func withServer(_ engine: any EngineClient, configure: (inout ServerConfiguration) -> Void = { _ in },
                 _ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     var configuration = ServerConfiguration()
     configure(&configuration)
