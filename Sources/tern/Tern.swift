@@ -9,7 +9,7 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "An LLM inference and serving engine in Swift.",
-        subcommands: [GenerateCommand.self, ChatCommand.self, BenchCommand.self, DebugCommand.self])
+        subcommands: [ServeCommand.self, GenerateCommand.self, ChatCommand.self, BenchCommand.self, DebugCommand.self])
 }
 
 /// Options every command that loads a model takes.
