@@ -387,6 +387,13 @@ FEATURE_CASES = [
     ("str_methods_case", "{{ 'hello world'.title() }} {{ 'HELLO'.lower() }} {{ 'hello'.upper() }} {{ 'hello WORLD'.capitalize() }} {{ 'aBc'.swapcase() }} {{ \"they're bill's\".title() }}", {}),
     ("str_methods_search", "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} {{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.find('l') }} {{ 'hello'.rfind('l') }} {{ 'hello'.find('z') }} {{ 'hello'.count('l') }} {{ 'héllo'.index('l') }} {{ 'hello'.startswith('l', 2) }}", {}),
     ("str_methods_misc", "{{ 'a-b'.replace('-', '+') }} {{ ', '.join(['a', 'b']) }} {{ '42'.isdigit() }} {{ 'ab'.isalpha() }} {{ ' '.isspace() }} {{ '7'.zfill(3) }} {{ 'ab'.center(6, '*') }} {{ 'a=b=c'.partition('=') }} {{ 'a=b=c'.rpartition('=') }} {{ 'prefix_x'.removeprefix('prefix_') }} {{ 'ab'.ljust(4, '.') }}|{{ 'ab'.rjust(4) }}", {}),
+    ("str_format", "{{ '{} {}'.format(1, 'a') }} {{ '{0}{1}{0}'.format('a', 'b') }} {{ '{name}!'.format(name='x') }} {{ '{{}} {{x}}'.format() }} {{ '{0.a.b[1]}'.format(d) }} {{ '{!r} {!s} {!a}'.format('q', 'q', 'é') }}",
+     {"d": {"a": {"b": [10, 20]}}}),
+    ("str_format_spec", "{{ '{:>8}|{:<8}|{:^8}|{:*^9}'.format('ab', 'cd', 'ef', 'gh') }} {{ '{:.2f} {:e} {:g} {:%}'.format(3.14159, 3.14159, 3.14159, 0.25) }} {{ '{:,} {:_} {:08d} {:+d} {: d} {:x} {:#x} {:#o} {:#b} {:X}'.format(1234567, 1234567, 42, 5, 5, 255, 255, 8, 5, 255) }} {{ '{:10.3f}|{:<10.3}|{:.3}|{:.0f}|{:.1}'.format(3.14159, 3.14159, 100.0, 2.5, 1.0) }} {{ '{:>{w}}'.format('x', w=5) }} {{ '{:=+8.2f}'.format(-3.5) }} {{ '{:05}'.format(-7) }} {{ '{}'.format(true) }} {{ '{:d}'.format(true) }}", {}),
+    ("str_format_map", "{{ '{x}-{y}'.format_map({'x': 1, 'y': [2]}) }}", {}),
+    ("str_unicode_case", "{{ s.title() }} {{ s.swapcase() }} {{ s|lower }} {{ s|upper }} {{ s|title }} {{ s|capitalize }}", {"s": "ΣΑΣ ǆungla ßtraße İstanbul ﬁne"}),
+    ("error_str_format_index", "{{ '{} {}'.format(1) }}", {}),
+    ("error_str_format_key", "{{ '{x}'.format(y=1) }}", {}),
     ("dict_methods", "{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 'dflt') }} {{ d.keys()|list }} {{ d.values()|list }} {{ d.items()|list }} {{ d.items()|length }}", {"d": {"a": 1, "b": 2}}),
     ("list_methods", "{{ l.index(2) }} {{ l.count(1) }} {{ l.copy() }}", {"l": [1, 2, 1]}),
     # Globals.

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Python's printf-style `str % args` (also the `format` filter): `%s %r %d %i %u %o %x %X
 /// %e %E %f %F %g %G %c %%`, with `%(name)s` keys, flags `-+ #0`, width and precision
 /// (`*` included).
@@ -142,7 +134,7 @@ enum PrintfFormat {
                 throw ChatTemplateError(.type, "must be real number, not \(pythonTypeName(value))")
             }
             let cFlags = String(flags.filter { $0 == "#" })
-            let text = cFormat("%\(cFlags).*\(conversion)", precision ?? 6, abs(number))
+            let text = PythonNumber.cFormat("%\(cFlags).*\(conversion)", precision: precision ?? 6, abs(number))
             return signPrefix(number.sign == .minus && !number.isNaN, flags) + text
         default:
             throw ChatTemplateError(.value, "unsupported format character \(pythonRepr(String(conversion)))")
@@ -168,13 +160,5 @@ enum PrintfFormat {
             return sign + String(repeating: "0", count: fill) + digits
         }
         return String(repeating: " ", count: fill) + body
-    }
-
-    private static func cFormat(_ format: String, _ precision: Int, _ value: Double) -> String {
-        var buffer = [CChar](repeating: 0, count: 512 + max(0, precision))
-        let count = buffer.withUnsafeMutableBufferPointer { pointer in
-            withVaList([Int32(clamping: precision), value]) { vsnprintf(pointer.baseAddress, pointer.count, format, $0) }
-        }
-        return String(decoding: buffer.prefix(max(0, min(Int(count), buffer.count - 1))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -86,11 +86,18 @@ enum PythonNumber {
 
     /// `%.{precision}f` formatting.
     static func formatFixed(_ value: Double, precision: Int) -> String {
-        var buffer = [CChar](repeating: 0, count: 400 + max(0, precision))
+        cFormat("%.*f", precision: precision, value)
+    }
+
+    /// C's `snprintf` of one double with a `*` precision, e.g. `cFormat("%#.*g", precision: 3, x)`.
+    static func cFormat(_ format: String, precision: Int, _ value: Double) -> String {
+        let precision = min(max(precision, 0), 1_000_000)
+        var buffer = [CChar](repeating: 0, count: 400 + precision)
         let count = buffer.withUnsafeMutableBufferPointer { pointer in
-            withVaList([Int32(precision), value]) { vsnprintf(pointer.baseAddress, pointer.count, "%.*f", $0) }
+            withVaList([Int32(precision), value]) { vsnprintf(pointer.baseAddress, pointer.count, format, $0) }
         }
-        return String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let length = max(0, min(Int(count), buffer.count - 1))
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Python's `int(text, base)` for a string: optional whitespace and sign, digits with single

@@ -198,14 +198,18 @@ enum PythonText {
     static func lower(_ text: String) -> String {
         let items = scalars(text)
         var result = ""
-        for (i, scalar) in items.enumerated() {
-            if scalar == "\u{03A3}" {
-                result += isFinalSigma(items, at: i) ? "\u{03C2}" : "\u{03C3}"
-            } else {
-                result += scalar.properties.lowercaseMapping
-            }
+        for index in items.indices {
+            result += lowered(items, at: index)
         }
         return result
+    }
+
+    /// The lower case of `items[index]`; a capital sigma becomes final `ς` at the end of a word.
+    private static func lowered(_ items: [Unicode.Scalar], at index: Int) -> String {
+        if items[index] == "\u{03A3}" {
+            return isFinalSigma(items, at: index) ? "\u{03C2}" : "\u{03C3}"
+        }
+        return items[index].properties.lowercaseMapping
     }
 
     private static func isFinalSigma(_ items: [Unicode.Scalar], at index: Int) -> Bool {
@@ -219,10 +223,11 @@ enum PythonText {
 
     /// Python's `str.title()`: a cased character after a cased one is lowered, others title-cased.
     static func title(_ text: String) -> String {
+        let items = scalars(text)
         var result = ""
         var previousIsCased = false
-        for scalar in text.unicodeScalars {
-            result += previousIsCased ? scalar.properties.lowercaseMapping : scalar.properties.titlecaseMapping
+        for (index, scalar) in items.enumerated() {
+            result += previousIsCased ? lowered(items, at: index) : scalar.properties.titlecaseMapping
             previousIsCased = scalar.properties.isCased
         }
         return result
@@ -236,10 +241,11 @@ enum PythonText {
     }
 
     static func swapCase(_ text: String) -> String {
+        let items = scalars(text)
         var result = ""
-        for scalar in text.unicodeScalars {
+        for (index, scalar) in items.enumerated() {
             if scalar.properties.isUppercase {
-                result += scalar.properties.lowercaseMapping
+                result += lowered(items, at: index)
             } else if scalar.properties.isLowercase {
                 result += scalar.properties.uppercaseMapping
             } else {
@@ -326,6 +332,21 @@ func pythonRepr(_ text: String) -> String {
     }
     result.append(quote)
     return String(result)
+}
+
+/// Python's `ascii()` applied to a `repr()`: non-ASCII code points as `\x`, `\u` or `\U` escapes.
+func pythonASCII(_ repr: String) -> String {
+    var result = ""
+    for scalar in repr.unicodeScalars {
+        if scalar.isASCII {
+            result.unicodeScalars.append(scalar)
+            continue
+        }
+        let hex = String(scalar.value, radix: 16)
+        let (prefix, width) = scalar.value <= 0xFF ? ("\\x", 2) : scalar.value <= 0xFFFF ? ("\\u", 4) : ("\\U", 8)
+        result += prefix + String(repeating: "0", count: width - hex.count) + hex
+    }
+    return result
 }
 
 /// Python's `str.isprintable()` for one code point.

@@ -144,6 +144,21 @@ enum StringMethods {
                 return .string(PythonText.string(scalars.dropLast(affixScalars.count)))
             }
             return .string(text)
+        case "format", "format_map":
+            var keywords = ValueDictionary()
+            var positional = arguments.positional
+            if name == "format_map" {
+                guard let mapping = try bind(["mapping"])[0] else { throw Methods.missingArgument(qualified, "mapping") }
+                guard case .dict(let dictionary) = mapping else {
+                    throw ChatTemplateError(.type, "format_map() argument must be a mapping, not \(pythonTypeName(mapping))")
+                }
+                keywords = dictionary
+                positional = []
+            } else {
+                for (key, value) in arguments.keywords { keywords.set(key, value) }
+            }
+            var formatter = StringFormat(renderer: renderer, positional: positional, keywords: keywords)
+            return .string(try formatter.format(text))
         default:
             throw ChatTemplateError(.unsupported, "the str method \(pythonRepr(name))")
         }
