@@ -58,8 +58,8 @@ public struct CompletionLogprobs: Codable, Sendable, Equatable {
     public var tokenLogprobs: [Float]
     /// Per token, the alternatives' text to their log-probability.
     public var topLogprobs: [[String: Float]]
-    /// UTF-16-free character offset of each token in the choice's text (counted in Unicode
-    /// scalars of the prompt-free text, as vLLM counts Python characters).
+    /// Where each token starts in the choice's generated text, in Unicode scalars (Python's
+    /// characters, as vLLM counts them).
     public var textOffset: [Int]
 
     enum CodingKeys: String, CodingKey {

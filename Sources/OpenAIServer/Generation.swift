@@ -72,11 +72,11 @@ final class Generation: Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        let ids2 = ids
+        let submitted = ids
         continuation.onTermination = { termination in
             if case .cancelled = termination {
                 task.cancel()
-                for id in ids2 { engine.abort(id) }
+                for id in submitted { engine.abort(id) }
             }
         }
     }
