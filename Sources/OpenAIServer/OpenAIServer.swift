@@ -118,8 +118,8 @@ public final class OpenAIServer: Sendable {
         }
     }
 
-    /// Submits every choice; engine refusals become 400 (bad request), 503 (queue full or
-    /// engine down).
+    /// Submits every choice. The request was validated before, so an engine refusal here is
+    /// about the engine's state (queue full, shutting down, loop stopped): a 503.
     func startGeneration(baseID: String, prompts: [[Int32]], params: SamplingParams) throws -> Generation {
         let waiting = engine.stats().waitingRequests
         let count = prompts.count * params.n
@@ -130,11 +130,10 @@ public final class OpenAIServer: Sendable {
         do {
             return try Generation(engine: engine, baseID: baseID, prompts: prompts, params: params,
                                   metrics: metrics)
-        } catch let error as EngineBusyError {
-            throw OpenAIError.unavailable("The server is busy: \(error.description). Retry later.")
+        } catch let error as InvalidSamplingParams {
+            throw OpenAIError.invalidRequest(error.description)
         } catch {
-            guard engine.stats().isAlive else { throw OpenAIError.unavailable("The engine is not running: \(error)") }
-            throw OpenAIError.invalidRequest("\(error)")
+            throw OpenAIError.unavailable("The engine cannot take the request: \(error). Retry later.")
         }
     }
 
