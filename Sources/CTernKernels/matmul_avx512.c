@@ -45,17 +45,60 @@ static inline __m512 scale_offset(__m512i q, __m512 d, __m512 m) {
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(q), d, m);
 }
 
+/// The 16 values a 4-bit code can take, j * d + m for j = 0...15, one FMA per block: a code
+/// then dequantizes with one permute (vpermps reads only the low 4 bits of each index), and
+/// each entry is exactly what scale_offset gives for that code.
+static inline __m512 nibble_table(__m512 d, __m512 m) {
+    const __m512 iota = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return _mm512_fmadd_ps(iota, d, m);
+}
+
+/// 16 bytes, zero-extended to 16 int32: the low nibbles as permute indexes (c == 0) or,
+/// shifted, the high ones.
+static inline __m512i nibble_index(const uint8_t *p, int c) {
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return c ? _mm512_srli_epi32(v, 4) : v;
+}
+
 static inline __m512 deq_q4_0(const uint8_t *b, int g, int c) {
     (void)g;
     const __m512 d = half_vec(b);
-    return scale_offset(nibbles(b + 2, c), d, _mm512_mul_ps(d, _mm512_set1_ps(-8.0f)));
+    return _mm512_permutexvar_ps(nibble_index(b + 2, c),
+                                 nibble_table(d, _mm512_mul_ps(d, _mm512_set1_ps(-8.0f))));
 }
 
 static inline __m512 deq_q4_1(const uint8_t *b, int g, int c) {
     (void)g;
     __m512 d, m;
     half_pair(b, &d, &m);
-    return scale_offset(nibbles(b + 4, c), d, m);
+    return _mm512_permutexvar_ps(nibble_index(b + 4, c), nibble_table(d, m));
+}
+
+/// Scales of one-token rows (TILE_SCALES): Q4_0's d and -8·d, Q4_1's d and m, Q8_0's d.
+static inline void scales_q4_0(const uint8_t *b, float *s) {
+    s[0] = half_at(b);
+    s[1] = s[0] * -8.0f;
+}
+
+static inline void scales_q4_1(const uint8_t *b, float *s) {
+    _mm_storel_pi((__m64 *)s, _mm_cvtph_ps(_mm_cvtsi32_si128((int)tern_load_u32(b))));
+}
+
+static inline void scales_q8_0(const uint8_t *b, float *s) { s[0] = half_at(b); }
+
+/// TILE_DEQ_SCALED of Q4_0 and Q4_1 (same nibble layout after `offset` bytes of scales):
+/// bit-identical to deq_q4_0 / deq_q4_1.
+static inline __m512 deq_q4_scaled(const uint8_t *b, int c, const float *s, int offset) {
+    return _mm512_permutexvar_ps(nibble_index(b + offset, c),
+                                 nibble_table(_mm512_set1_ps(s[0]), _mm512_set1_ps(s[1])));
+}
+
+static inline __m512 deq_q4_0_scaled(const uint8_t *b, int c, const float *s) { return deq_q4_scaled(b, c, s, 2); }
+static inline __m512 deq_q4_1_scaled(const uint8_t *b, int c, const float *s) { return deq_q4_scaled(b, c, s, 4); }
+
+static inline __m512 deq_q8_0_scaled(const uint8_t *b, int c, const float *s) {
+    const __m512i q = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 2 + 16 * c)));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(q), _mm512_set1_ps(s[0]));
 }
 
 /// Sets bit 4 of the lanes whose bit is set in `bits`.
@@ -136,6 +179,8 @@ static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_
 
 #define TILE_NAME mm_q4_0
 #define TILE_DEQ deq_q4_0
+#define TILE_SCALES scales_q4_0
+#define TILE_DEQ_SCALED deq_q4_0_scaled
 #define TILE_GROUPS 1
 #define TILE_BV 32
 #define TILE_BB 18
@@ -143,6 +188,8 @@ static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_
 
 #define TILE_NAME mm_q4_1
 #define TILE_DEQ deq_q4_1
+#define TILE_SCALES scales_q4_1
+#define TILE_DEQ_SCALED deq_q4_1_scaled
 #define TILE_GROUPS 1
 #define TILE_BV 32
 #define TILE_BB 20
@@ -164,6 +211,8 @@ static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_
 
 #define TILE_NAME mm_q8_0
 #define TILE_DEQ deq_q8_0
+#define TILE_SCALES scales_q8_0
+#define TILE_DEQ_SCALED deq_q8_0_scaled
 #define TILE_GROUPS 1
 #define TILE_BV 32
 #define TILE_BB 34

@@ -8,6 +8,9 @@
 //   TILE_DEQ(b, g, c)   VL dequantized values: chunk c of 32-value group g of block b
 //   TILE_GROUPS, TILE_BV, TILE_BB   groups per block, values per block, bytes per block
 //   TILE_ELEM(row, i)   (plain types only) element i of a row, for the cols % 32 tail
+//   TILE_SCALES(b, s), TILE_DEQ_SCALED(b, c, s)   (optional, one-group types) the block's
+//                       two scales as floats into s[0..1], and TILE_DEQ given them: one-token
+//                       rows then read each scale as a broadcast memory operand
 //
 // One token (decode) is bound by the bandwidth of reading W: each block is dequantized in
 // registers and multiplied with x right away, one row at a time. A single row stream lets
@@ -24,7 +27,10 @@
 #ifndef TERN_MM_COMMON
 #define TERN_MM_COMMON
 
-enum { PANEL = 512 };  // columns per panel: a multiple of every block size (32, 256)
+enum {
+    PANEL = 512,            // columns per panel: a multiple of every block size (32, 256)
+    ROW_SCALE_PIECE = 64,   // blocks whose scales one-token rows convert at a time
+};
 
 /// vacc[i * T + j] += panel[i, 0:kc] · xt[j][0:kc] (panel rows PANEL floats apart).
 static inline __attribute__((always_inline)) void f32_tile(const float *panel, int64_t kc,
@@ -63,6 +69,28 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
     const uint8_t *row = a->w + (size_t)r * a->row_bytes;
     const float *x = a->x + t * a->cols;
     VF acc0 = VF_ZERO(), acc1 = VF_ZERO();
+#ifdef TILE_SCALES
+    // The blocks' f16 scales are converted in a scalar pass over a piece of the row, so
+    // that the vector loop reads them as broadcast memory operands: broadcasting them in
+    // registers costs shuffles, and shuffles are what bound this loop.
+    float scales[2 * ROW_SCALE_PIECE];
+    for (int64_t b0 = 0; b0 < nblk; b0 += ROW_SCALE_PIECE) {
+        const int64_t nb = nblk - b0 < ROW_SCALE_PIECE ? nblk - b0 : ROW_SCALE_PIECE;
+        const uint8_t *piece = row + b0 * TILE_BB;
+        // (Vectorized, these strided 2-byte loads become a slow gather emulation.)
+#pragma clang loop vectorize(disable) interleave(disable)
+        for (int64_t b = 0; b < nb; b++) TILE_SCALES(piece + b * TILE_BB, scales + 2 * b);
+        for (int64_t b = 0; b < nb; b++) {
+#pragma clang loop unroll(full)
+            for (int c = 0; c < 32 / VL; c++) {
+                const VF w = TILE_DEQ_SCALED(piece + b * TILE_BB, c, scales + 2 * b);
+                const VF xv = VF_LOAD(x + (b0 + b) * TILE_BV + c * VL);
+                if (c & 1) acc1 = VF_FMA(w, xv, acc1);
+                else acc0 = VF_FMA(w, xv, acc0);
+            }
+        }
+    }
+#else
     for (int64_t b = 0; b < nblk; b++) {
         for (int g = 0; g < TILE_GROUPS; g++) {
 #pragma clang loop unroll(full)
@@ -74,6 +102,7 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
             }
         }
     }
+#endif
     float s = VF_REDUCE(VF_ADD(acc0, acc1));
 #ifdef TILE_ELEM
     for (int64_t col = nblk * TILE_BV; col < a->cols; col++) s += TILE_ELEM(row, col) * x[col];
@@ -151,3 +180,5 @@ static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
 #undef TILE_BV
 #undef TILE_BB
 #undef TILE_ELEM
+#undef TILE_SCALES
+#undef TILE_DEQ_SCALED

@@ -127,4 +127,40 @@ import Testing
         let err = maxRelativeError(y, ref.y, scale: ref.scale)
         #expect(err < Self.tolerance, "error \(err)")
     }
+
+    /// Several matrices in one pool run give exactly what each gives alone.
+    @Test func manyMatricesMatchSeparateCalls() throws {
+        let pool = try #require(tern_pool_create(3))
+        defer { tern_pool_destroy(pool) }
+        var rng = SeededGenerator(seed: 15)
+        for fixture in try QuantFixture.all() {
+            let rowBytes = fixture.blocks.count / fixture.rows
+            let rows: [Int64] = [13, 5, 8]
+            let parts = rows.map { Array(fixture.blocks[0..<Int($0) * rowBytes]) }
+            for tokens in [1, 8] {
+                let x = [Float].random(tokens * fixture.cols, using: &rng)
+                let alone = zip(parts, rows).map { part, count in
+                    var y = [Float](repeating: .nan, count: tokens * Int(count))
+                    tern_matmul(pool, part, fixture.type, count, Int64(fixture.cols), x, Int64(tokens), &y, 0)
+                    return y
+                }
+                let outputs = rows.map { UnsafeMutablePointer<Float>.allocate(capacity: tokens * Int($0)) }
+                defer { outputs.forEach { $0.deallocate() } }
+                parts[0].withUnsafeBytes { w0 in
+                    parts[1].withUnsafeBytes { w1 in
+                        parts[2].withUnsafeBytes { w2 in
+                            let weights = [w0.baseAddress, w1.baseAddress, w2.baseAddress]
+                            let ys: [UnsafeMutablePointer<Float>?] = outputs
+                            tern_matmul_many(pool, 3, weights, rows, fixture.type, Int64(fixture.cols), x,
+                                             Int64(tokens), ys, 0)
+                        }
+                    }
+                }
+                for (i, count) in rows.enumerated() {
+                    let together = Array(UnsafeBufferPointer(start: outputs[i], count: tokens * Int(count)))
+                    #expect(together == alone[i], "\(fixture) part \(i) tokens \(tokens)")
+                }
+            }
+        }
+    }
 }

@@ -79,6 +79,13 @@ void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, i
 /// over rows across the pool. y must not overlap x or w.
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
                  const float *x, int64_t n_tokens, float *y, int accumulate);
+/// tern_matmul of n matrices that share X, wtype and cols, in one pool run (one wait for
+/// the workers instead of n; Q/K/V and gate/up read the same normed input):
+/// Y_i [n_tokens, rows[i]] (+)= X [n_tokens, cols] · W_iᵀ, each row computed exactly as
+/// tern_matmul computes it. No y[i] may overlap x, a w or another y.
+void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_t *rows,
+                      int wtype, int64_t cols, const float *x, int64_t n_tokens, float *const *y,
+                      int accumulate);
 
 // ---- elementwise --------------------------------------------------------------------
 /// y[t, :] = x[t, :] / rms(x[t, :]) * (w + weight_offset); y may equal x.
