@@ -295,24 +295,3 @@ enum Filters {
         return result
     }
 }
-
-extension Value {
-    var isNone: Bool {
-        if case .none = self { return true }
-        return false
-    }
-
-    /// Lists and tuples as a list; other values unchanged.
-    var asSequence: Value {
-        if case .tuple(let items) = self { return .list(items) }
-        return self
-    }
-}
-
-extension Double {
-    static func pow10(_ exponent: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<abs(exponent) { result *= 10 }
-        return exponent < 0 ? 1 / result : result
-    }
-}

@@ -138,17 +138,15 @@ private struct JSONParser {
         position += 1
         var scalars = String.UnicodeScalarView()
         var runStart = position
-        func flushRun(_ parser: JSONParser, upTo end: Int) throws {
-            guard let text = String(validating: parser.bytes[runStart..<end], as: UTF8.self) else {
-                throw parser.fail("invalid UTF-8 in a string")
-            }
-            scalars.append(contentsOf: text.unicodeScalars)
+        // The bytes come from a Swift String, so every run between ASCII delimiters is valid UTF-8.
+        func flushRun(_ parser: JSONParser, upTo end: Int) {
+            scalars.append(contentsOf: String(decoding: parser.bytes[runStart..<end], as: UTF8.self).unicodeScalars)
         }
         while true {
             guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(self, upTo: position)
+                flushRun(self, upTo: position)
                 position += 1
                 return String(scalars)
             }
@@ -156,7 +154,7 @@ private struct JSONParser {
                 throw fail("control character in a string")
             }
             if byte == UInt8(ascii: "\\") {
-                try flushRun(self, upTo: position)
+                flushRun(self, upTo: position)
                 position += 1
                 scalars.append(try parseEscape())
                 runStart = position

@@ -38,7 +38,7 @@ extension Lexer {
         return fractionEnd
     }
 
-    func matchInteger(at index: Int) throws -> (Int, Int)? {
+    func matchInteger(at index: Int) throws(ChatTemplateError) -> (Int, Int)? {
         guard isDigit(index) else { return nil }
         var end: Int?
         var radix = 10
@@ -106,10 +106,10 @@ extension Lexer {
     }
 
     /// Decodes backslash escapes as Python's `unicode-escape` codec does.
-    func unescape(_ body: ArraySlice<Unicode.Scalar>) throws -> String {
+    func unescape(_ body: ArraySlice<Unicode.Scalar>) throws(ChatTemplateError) -> String {
         var result = String.UnicodeScalarView()
         var i = body.startIndex
-        func hexValue(_ count: Int, _ name: String) throws -> UInt32 {
+        func hexValue(_ count: Int, _ name: String) throws(ChatTemplateError) -> UInt32 {
             guard body.endIndex - i >= count else { throw fail("truncated \(name) escape") }
             var value: UInt32 = 0
             for k in 0..<count {

@@ -25,10 +25,8 @@ struct Lexer {
         var lexer = Lexer(source: normalizedScalars(text))
         do {
             try lexer.run()
-        } catch let error as ChatTemplateError {
-            lexer.tokens.append(Token(kind: .lexError(error), line: error.line ?? lexer.line))
         } catch {
-            lexer.tokens.append(Token(kind: .lexError(ChatTemplateError(.syntax, "\(error)")), line: lexer.line))
+            lexer.tokens.append(Token(kind: .lexError(error), line: error.line ?? lexer.line))
         }
         return lexer.tokens
     }
@@ -85,7 +83,7 @@ struct Lexer {
         line += newlines
     }
 
-    private mutating func run() throws {
+    private mutating func run() throws(ChatTemplateError) {
         while position < source.count {
             guard let (start, kind, sign, beginEnd) = findTag(from: position) else {
                 emit(.data(String(String.UnicodeScalarView(source[position...]))), newlines: newlineCount(position..<source.count))
@@ -167,7 +165,7 @@ struct Lexer {
         line += newlineCount(range.lowerBound..<end) + strippedNewlines
     }
 
-    private mutating func lexComment() throws {
+    private mutating func lexComment() throws(ChatTemplateError) {
         // jinja2 reports a missing end only when some text follows the opening.
         guard position < source.count else { return }
         var i = position
@@ -191,7 +189,7 @@ struct Lexer {
         throw fail("Missing end of comment tag")
     }
 
-    private mutating func lexRaw() throws {
+    private mutating func lexRaw() throws(ChatTemplateError) {
         guard position < source.count else { return }
         var i = position
         while i + 1 < source.count {
@@ -225,7 +223,7 @@ struct Lexer {
     }
 
     /// Tokens inside `{{ }}` or `{% %}` up to and including the closing tag.
-    private mutating func lexTag(isBlock: Bool) throws {
+    private mutating func lexTag(isBlock: Bool) throws(ChatTemplateError) {
         while position < source.count {
             if balance.isEmpty, let end = matchTagEnd(isBlock: isBlock) {
                 emit(isBlock ? .blockEnd : .variableEnd, newlines: newlineCount(position..<end))
@@ -278,7 +276,7 @@ struct Lexer {
         return nil
     }
 
-    private mutating func track(_ text: String) throws {
+    private mutating func track(_ text: String) throws(ChatTemplateError) {
         switch text {
         case "(": balance.append(")")
         case "[": balance.append("]")

@@ -169,3 +169,12 @@ extension String {
         String(filter { $0 != "_" })
     }
 }
+
+extension Double {
+    /// 10 to the power `exponent`, as Python's `10 ** exponent` gives it for `round(..., 'ceil')`.
+    static func pow10(_ exponent: Int) -> Double {
+        var result = 1.0
+        for _ in 0..<abs(exponent) { result *= 10 }
+        return exponent < 0 ? 1 / result : result
+    }
+}

@@ -31,6 +31,17 @@ func objectTypeDescription(_ value: Value) -> String {
 }
 
 extension Value {
+    var isNone: Bool {
+        if case .none = self { return true }
+        return false
+    }
+
+    /// Lists and tuples as a list; other values unchanged.
+    var asSequence: Value {
+        if case .tuple(let items) = self { return .list(items) }
+        return self
+    }
+
     /// Python truthiness.
     var isTruthy: Bool {
         switch self {
