@@ -80,7 +80,8 @@ indirect enum Node: Sendable {
     case set(AssignTarget, Expression, line: Int)
     case setBlock(AssignTarget, filter: Expression?, body: [Node], line: Int)
     case macro(MacroDefinition, line: Int)
-    case callBlock(caller: MacroDefinition, call: Expression, line: Int)
+    /// `{% call(params) callee(arguments) %}body{% endcall %}`: calls `callee` with `caller` added.
+    case callBlock(caller: MacroDefinition, callee: Expression, arguments: CallArguments, line: Int)
     case filterBlock(filter: Expression, body: [Node], line: Int)
     case with(targets: [(AssignTarget, Expression)], body: [Node], line: Int)
     /// A body rendered in its own scope: `{% generation %}` (transformers' extension) and `{% block %}`.

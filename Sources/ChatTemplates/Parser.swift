@@ -244,10 +244,10 @@ struct Parser {
         let line = current.line
         try advance()
         let parameters = current.isOperator("(") ? try parseSignature() : []
-        let call = try parseExpression()
-        guard case .call = call else { throw fail("expected call", line: line) }
+        guard case .call(let callee, let arguments) = try parseExpression() else { throw fail("expected call", line: line) }
         let body = try parseIsolatedBody(["endcall"])
-        return .callBlock(caller: Self.macroDefinition(name: "caller", parameters: parameters, body: body), call: call, line: line)
+        let caller = Self.macroDefinition(name: "caller", parameters: parameters, body: body)
+        return .callBlock(caller: caller, callee: callee, arguments: arguments, line: line)
     }
 
     mutating func parseFilterBlock() throws -> Node {

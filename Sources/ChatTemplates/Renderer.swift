@@ -120,9 +120,8 @@ final class Renderer {
             }
         case .macro(let definition, _):
             scope.set(definition.name, .object(makeMacro(definition, in: scope)))
-        case .callBlock(let caller, let call, let line):
+        case .callBlock(let caller, let callee, let arguments, let line):
             try located(line) {
-                guard case .call(let callee, let arguments) = call else { return }
                 var evaluated = try evaluateArguments(arguments, in: scope)
                 evaluated.keywords.append(("caller", .object(makeMacro(caller, in: scope))))
                 try write(pythonStr(try self.call(try evaluate(callee, in: scope), evaluated)))

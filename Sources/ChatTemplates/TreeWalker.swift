@@ -31,9 +31,9 @@ enum TreeWalker {
             try walk(body, soft: false, visit)
         case .macro(let definition, _):
             try walk(definition, visit)
-        case .callBlock(let caller, let call, _):
+        case .callBlock(let caller, let callee, let arguments, _):
             try walk(caller, visit)
-            try walk(call, soft: soft, visit)
+            try walk(.call(callee, arguments), soft: soft, visit)
         case .filterBlock(let filter, let body, _):
             try walk(filter, soft: soft, visit)
             try walk(body, soft: false, visit)
