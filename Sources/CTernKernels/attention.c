@@ -10,6 +10,11 @@
 //
 // Causal and sliding-window masks make each query's visible keys one interval
 // [max(0, p - window + 1), p]; within a block only that sub-range is visited.
+//
+// With fewer items than threads (decode of one or two sequences: one item per kv head,
+// so 3 tasks for 2 threads on SmolLM2), each item's keys are also split into ranges that
+// run as separate tasks; each leaves its rows' partial (m, l, acc) in a stack buffer of the
+// caller, which merges them (the log-sum-exp rescaling of the online softmax).
 #include "tern_internal.h"
 
 #include <stdlib.h>
@@ -20,6 +25,9 @@ enum {
     ACC_FLOATS = 8192,    // accumulator floats per work item: rows * head_dim
     KEY_STEP = 64,        // keys per online-softmax update
     STACK_SEQS = 256,     // sequences whose item offsets fit on the stack
+    MAX_SPLITS = 8,       // key ranges per item
+    MIN_SPLIT_KEYS = 128, // keys per range at least
+    PARTIAL_FLOATS = 16384,  // the caller's buffer of partial results (64 KiB)
 };
 
 void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_dim,
@@ -77,6 +85,9 @@ typedef struct {
     tern_attn_update update;
     tern_attn_rows rows;  // many rows per key group (prefill); NULL where there is none
     int rows_keys;        // keys per group for `rows`
+    int splits;           // key ranges per item (1: no split)
+    float *partial;       // splits > 1: per task, rows x (head_dim + 2) floats: acc, m, l
+    int partial_stride;   // floats per task in `partial`
 } attn_job;
 
 /// Sequence owning work item `item`: the last s with item_start[s] <= item.
@@ -90,9 +101,10 @@ static int seq_of_item(const attn_job *job, int item) {
     return lo;
 }
 
-static void attn_task(void *ctx, int task, int n_tasks) {
+static void attn_task(void *ctx, int split_task, int n_tasks) {
     (void)n_tasks;
     const attn_job *job = ctx;
+    const int task = split_task / job->splits, split = split_task % job->splits;
     const int per_item = job->n_kv_heads * job->slices;
     // Items in reverse: later chunks of a sequence see more keys, so they start first.
     const int item = job->n_items - 1 - task / per_item;
@@ -127,7 +139,15 @@ static void attn_task(void *ctx, int task, int n_tasks) {
 
     // Keys [key_begin, key_end) are visible to some row: the window start of the first
     // query up to the last query. Slots outside are never read (they may hold anything).
-    const int key_begin = lo[0], key_end = first_pos + nq;
+    // A split takes its share of them, in whole KEY_STEPs.
+    int key_begin = lo[0], key_end = first_pos + nq;
+    if (job->splits > 1) {
+        const int steps = (key_end - key_begin + KEY_STEP - 1) / KEY_STEP;
+        const int b = key_begin + steps * split / job->splits * KEY_STEP;
+        const int e = key_begin + steps * (split + 1) / job->splits * KEY_STEP;
+        key_end = e < key_end ? e : key_end;
+        key_begin = b;
+    }
     const int use_rows = job->rows && nq * nh >= TERN_ATTN_ROWS_MIN && hd <= TERN_ATTN_ROWS_MAX_DIM;
     const int step = use_rows ? job->rows_keys : KEY_STEP;
     float scratch[(TERN_ATTN_ROWS_MAX_DIM + 4) * 16] __attribute__((aligned(64)));
@@ -167,12 +187,86 @@ static void attn_task(void *ctx, int task, int n_tasks) {
         }
     }
 
+    if (job->splits > 1) {
+        float *part = job->partial + (int64_t)split_task * job->partial_stride;
+        for (int row = 0; row < nq * nh; row++) {
+            float *p = part + (int64_t)row * (hd + 2);
+            memcpy(p, acc + (int64_t)row * hd, (size_t)hd * sizeof(float));
+            p[hd] = m[row];
+            p[hd + 1] = l[row];
+        }
+        return;
+    }
     for (int j = 0; j < nq; j++) {
         for (int i = 0; i < nh; i++) {
             const int row = j * nh + i;
             float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
             const float inv = l[row] > 0.0f ? 1.0f / l[row] : 0.0f;
             for (int d = 0; d < hd; d++) o[d] = acc[(int64_t)row * hd + d] * inv;
+        }
+    }
+}
+
+/// Queries in the largest item (decode: 1).
+static int longest_item(const attn_job *job) {
+    int most = 0;
+    for (int s = 0; s < job->n_seqs; s++) {
+        const int q_len = job->query_start[s + 1] - job->query_start[s];
+        if (q_len > most) most = q_len;
+    }
+    return most < job->chunk ? most : job->chunk;
+}
+
+/// Key ranges per item: enough tasks for every thread when the items alone are too few, each
+/// range at least MIN_SPLIT_KEYS long, all partial results within PARTIAL_FLOATS.
+static int split_count(const attn_job *job, int threads, int tasks) {
+    if (threads <= 1 || tasks >= 2 * threads) return 1;
+    int longest = 0;
+    for (int s = 0; s < job->n_seqs; s++)
+        if (job->seq_lens[s] > longest) longest = job->seq_lens[s];
+    int splits = (4 * threads + tasks - 1) / tasks;
+    if (splits > MAX_SPLITS) splits = MAX_SPLITS;
+    if (splits > longest / MIN_SPLIT_KEYS) splits = longest / MIN_SPLIT_KEYS;
+    const int64_t stride = (int64_t)longest_item(job) * job->slice_heads * (job->head_dim + 2);
+    while (splits > 1 && (int64_t)tasks * splits * stride > PARTIAL_FLOATS) splits--;
+    return splits > 1 ? splits : 1;
+}
+
+/// Combines the splits of every item: out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M), M the
+/// largest m_s (a split that saw no key has m = -inf and weighs 0).
+static void merge_splits(const attn_job *job, int tasks) {
+    const int hd = job->head_dim, group = job->n_heads / job->n_kv_heads;
+    const int per_item = job->n_kv_heads * job->slices;
+    for (int task = 0; task < tasks; task++) {
+        const int item = job->n_items - 1 - task / per_item;
+        const int kvh = task % per_item / job->slices;
+        const int h0 = kvh * group + task % job->slices * job->slice_heads;
+        const int nh = h0 + job->slice_heads <= (kvh + 1) * group ? job->slice_heads : (kvh + 1) * group - h0;
+        const int s = seq_of_item(job, item);
+        const int q_begin = job->query_start[s], q_len = job->query_start[s + 1] - q_begin;
+        const int r0 = q_begin + (item - job->item_start[s]) * job->chunk;
+        const int r1 = r0 + job->chunk < q_begin + q_len ? r0 + job->chunk : q_begin + q_len;
+        for (int j = 0; j < r1 - r0; j++) {
+            for (int i = 0; i < nh; i++) {
+                const int64_t row_off = (int64_t)(j * nh + i) * (hd + 2);
+                float mx = -INFINITY;
+                for (int sp = 0; sp < job->splits; sp++) {
+                    const float m = job->partial[(int64_t)(task * job->splits + sp) * job->partial_stride + row_off + hd];
+                    if (m > mx) mx = m;
+                }
+                float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
+                for (int d = 0; d < hd; d++) o[d] = 0.0f;
+                float total = 0.0f;
+                for (int sp = 0; sp < job->splits; sp++) {
+                    const float *p = job->partial + (int64_t)(task * job->splits + sp) * job->partial_stride + row_off;
+                    if (p[hd] == -INFINITY) continue;
+                    const float w = expf(p[hd] - mx);
+                    total += p[hd + 1] * w;
+                    for (int d = 0; d < hd; d++) o[d] += p[d] * w;
+                }
+                const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+                for (int d = 0; d < hd; d++) o[d] *= inv;
+            }
         }
     }
 }
@@ -236,6 +330,12 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .n_items = starts[n_seqs],
     };
     choose_kernels(&job);
-    tern_pool_run(pool, attn_task, &job, job.n_items * n_kv_heads * slices);
+    const int tasks = job.n_items * n_kv_heads * slices;
+    float partial[PARTIAL_FLOATS];
+    job.splits = split_count(&job, tern_pool_threads(pool), tasks);
+    job.partial = partial;
+    job.partial_stride = longest_item(&job) * job.slice_heads * (head_dim + 2);
+    tern_pool_run(pool, attn_task, &job, tasks * job.splits);
+    if (job.splits > 1) merge_splits(&job, tasks);
     if (starts != stack_starts) free(starts);
 }

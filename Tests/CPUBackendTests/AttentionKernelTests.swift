@@ -25,7 +25,8 @@ import Testing
 
     /// Random K/V for every position, written through tern_kv_write into shuffled blocks;
     /// unused slots hold NaN so that reading one would poison the output.
-    static func makeBatch(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, seed: UInt64) -> Batch {
+    static func makeBatch(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, seed: UInt64,
+                          sequences: [(qLen: Int, seqLen: Int)] = sequences) -> Batch {
         var rng = SeededGenerator(seed: seed)
         let kvDim = nKVHeads * headDim
         let maxBlocks = sequences.map { ($0.seqLen + blockSize - 1) / blockSize }.max()!
@@ -59,7 +60,8 @@ import Testing
                      seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
     }
 
-    static func reference(_ b: Batch, scale: Double, window: Int) -> [Double] {
+    static func reference(_ b: Batch, scale: Double, window: Int,
+                          sequences: [(qLen: Int, seqLen: Int)] = sequences) -> [Double] {
         let hd = b.headDim, nHeads = b.nHeads, kvDim = b.nKVHeads * hd, group = nHeads / b.nKVHeads
         var out: [Double] = []
         var scores: [Double] = []
@@ -118,6 +120,28 @@ import Testing
                                      Float(scale), Int32(window), &out)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(path) block \(blockSize) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
+            }
+        }
+    }
+
+    /// Decode of one or two long sequences: too few work items for the threads, so each
+    /// item's keys are split over tasks and the partial softmaxes merged.
+    @Test(arguments: [0, 100])
+    func decodeSplitOverKeysMatchesNaiveSoftmax(window: Int) throws {
+        for sequences in [[(qLen: 1, seqLen: 700)], [(qLen: 1, seqLen: 300), (qLen: 2, seqLen: 520)]] {
+            let batch = Self.makeBatch(blockSize: 16, nHeads: 9, nKVHeads: 3, headDim: 64, seed: UInt64(window + 7),
+                                       sequences: sequences)
+            let scale = 1 / Double(64).squareRoot()
+            let want = Self.reference(batch, scale: scale, window: window, sequences: sequences)
+            for threads in [2, 4] {
+                let pool = try #require(tern_pool_create(Int32(threads)))
+                defer { tern_pool_destroy(pool) }
+                var out = [Float](repeating: .nan, count: want.count)
+                tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, 16, 9, 3, 64, Int32(sequences.count),
+                                     batch.queryStart, batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
+                                     Float(scale), Int32(window), &out)
+                let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
+                #expect(err < 1e-5, "\(sequences) window \(window) threads \(threads): error \(err)")
             }
         }
     }
