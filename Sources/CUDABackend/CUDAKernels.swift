@@ -4,10 +4,15 @@ public final class CUDAKernels {
     let device: CUDADevice
     private let functions: [String: CUhandle]
     private let embeddingFunction, rmsNormFunction, qkvRopeFunction, siluMulFunction: CUhandle
-    private let attentionFunction, combineFunction: CUhandle
+    private let attentionFunction, combineFunction, gemvFunction, sampleFunction, tiledAttentionFunction: CUhandle
+    /// Query rows (tokens × query heads of one KV head) in a tile of the tiled attention.
+    public static let tiledAttentionRows = 64
+    /// The largest head the tiled attention takes.
+    public static let tiledAttentionMaxHeadDim = 128
+    /// The most tokens `gemv` takes; larger steps go to cuBLASLt.
+    public static let gemvMaxTokens = 4
     /// Keys per attention piece below which splitting a sequence's keys further does not pay.
-    private static let minimumKeysPerPartition = 32
-    private static let attentionThreads = 128
+    private static let minimumKeysPerPartition = 16
 
     /// Whether this start ran NVRTC (false: the module came from the cache), and how long
     /// getting and loading the module took.
@@ -31,6 +36,11 @@ public final class CUDAKernels {
         siluMulFunction = try function("tern_silu_mul")
         attentionFunction = try function("tern_attention_partial")
         combineFunction = try function("tern_attention_combine")
+        gemvFunction = try function("tern_gemv")
+        sampleFunction = try function("tern_sample")
+        tiledAttentionFunction = try function("tern_attention_tiled")
+        try device.setMaxDynamicSharedMemory(tiledAttentionFunction,
+                                             bytes: Self.tiledAttentionSharedBytes(headDim: Self.tiledAttentionMaxHeadDim))
         self.compiled = compiled
         let elapsed = (ContinuousClock.now - started).components
         loadSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
@@ -60,7 +70,8 @@ public final class CUDAKernels {
                              inverseFrequencies: CUdeviceptr, positions: CUdeviceptr, slots: CUdeviceptr,
                              query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr, tokens: Int,
                              heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int, neox: Bool, eps: Float) throws {
-        try device.launch(qkvRopeFunction, name: "tern_qkv_rope_cache", grid: (tokens, 1, 1), block: (128, 1, 1),
+        try device.launch(qkvRopeFunction, name: "tern_qkv_rope_cache",
+                          grid: (tokens, (heads + 2 * kvHeads + 3) / 4, 1), block: (128, 1, 1),
                           sharedBytes: 4 * headDim * 4,
                           .pointer(qkv), .pointer(bias ?? 0), .pointer(queryNorm ?? 0), .pointer(keyNorm ?? 0),
                           .pointer(inverseFrequencies), .pointer(positions), .pointer(slots), .pointer(query),
@@ -76,22 +87,64 @@ public final class CUDAKernels {
                           .pointer(gateUp), .pointer(out), .int32(Int32(intermediate)), .int64(Int64(total)))
     }
 
+    /// `y [tokens, n] (+)= x [tokens, k] · wᵀ` with x, w [n, k] bf16, for at most
+    /// `gemvMaxTokens` tokens and k a multiple of 8; y f32 (added to when `accumulate`) or bf16.
+    public func gemv(weight: CUdeviceptr, input: CUdeviceptr, output: CUdeviceptr, tokens: Int, n: Int, k: Int,
+                     outputF32: Bool, accumulate: Bool) throws {
+        precondition(tokens <= Self.gemvMaxTokens && k % 8 == 0, "gemv takes at most 4 tokens and k % 8 == 0")
+        try device.launch(gemvFunction, name: "tern_gemv", grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
+                          .pointer(weight), .pointer(input), .pointer(output), .int32(Int32(n)), .int32(Int32(k)),
+                          .int32(Int32(tokens)), .int32(outputF32 ? 1 : 0), .int32(accumulate ? 1 : 0))
+    }
+
+    /// ids [rows] i32 from logits [rows, vocab] f32: greedy where temperatures [rows] f32 is 0,
+    /// else a seeded draw (Gumbel-max) keyed by keys [rows] u64.
+    public func sample(logits: CUdeviceptr, temperatures: CUdeviceptr, keys: CUdeviceptr, ids: CUdeviceptr,
+                       rows: Int, vocabulary: Int) throws {
+        try device.launch(sampleFunction, name: "tern_sample", grid: (rows, 1, 1), block: (1024, 1, 1),
+                          .pointer(logits), .int32(Int32(vocabulary)), .pointer(temperatures), .pointer(keys),
+                          .pointer(ids))
+    }
+
+    static func tiledAttentionSharedBytes(headDim: Int) -> Int {
+        let rows = tiledAttentionRows, keys = 64
+        return rows * (headDim + 1) * 4 + 2 * keys * headDim * 2 + rows * (keys + 1) * 4
+    }
+
+    /// Paged attention like `pagedAttention`, by tiles of query tokens: tiles [tileCount, 3] i32
+    /// (sequence, first flat token, tokens, at most 64 / (heads / kvHeads) a tile). For steps
+    /// with prompt tokens; headDim at most 128 and a multiple of 8.
+    public func tiledAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
+                               queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
+                               tiles: CUdeviceptr, tileCount: Int, maxBlocks: Int, blockSize: Int, heads: Int,
+                               kvHeads: Int, headDim: Int, slidingWindow: Int, out: CUdeviceptr) throws {
+        try device.launch(tiledAttentionFunction, name: "tern_attention_tiled", grid: (tileCount, kvHeads, 1),
+                          block: (128, 1, 1), sharedBytes: Self.tiledAttentionSharedBytes(headDim: headDim),
+                          .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
+                          .pointer(sequenceLengths), .pointer(blockTable), .pointer(tiles), .int32(Int32(maxBlocks)),
+                          .int32(Int32(blockSize)), .int32(Int32(heads)), .int32(Int32(kvHeads)),
+                          .int32(Int32(headDim)), .float(1 / Float(headDim).squareRoot()),
+                          .int32(Int32(slidingWindow)), .pointer(out))
+    }
+
     /// Paged attention of query [tokens, heads, headDim] bf16 over the caches through
     /// blockTable [sequences, maxBlocks] i32, with queryStart [sequences + 1] and
     /// sequenceLengths [sequences] i32; out [tokens, heads · headDim] bf16. `maxSequenceLength`
     /// (the longest context of the step) sets how finely keys are split across the GPU.
+    /// heads / kvHeads at most 8; headDim a multiple of 32, at most 256.
     public func pagedAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
                                queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
                                tokens: Int, sequences: Int, maxBlocks: Int, maxSequenceLength: Int, blockSize: Int,
                                heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int,
                                partials: AttentionPartials, out: CUdeviceptr) throws {
-        let rows = tokens * heads
+        let rows = tokens * kvHeads
         let wanted = (2 * device.multiprocessorCount + rows - 1) / rows
         let useful = max(1, maxSequenceLength / Self.minimumKeysPerPartition)
-        let partitions = max(1, min(wanted, useful, partials.capacity / rows))
-        let shared = (256 + 32 + headDim) * 4
-        try device.launch(attentionFunction, name: "tern_attention_partial", grid: (tokens, heads, partitions),
-                          block: (Self.attentionThreads, 1, 1), sharedBytes: shared,
+        let partitions = max(1, min(wanted, useful, partials.capacity / (tokens * heads)))
+        let group = heads / kvHeads
+        let shared = group * (headDim + 128) * 4 + 128 * 8
+        try device.launch(attentionFunction, name: "tern_attention_partial", grid: (tokens, kvHeads, partitions),
+                          block: (128, 1, 1), sharedBytes: shared,
                           .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
                           .pointer(sequenceLengths), .pointer(blockTable), .int32(Int32(sequences)),
                           .int32(Int32(maxBlocks)), .int32(Int32(blockSize)), .int32(Int32(heads)),

@@ -7,10 +7,17 @@ extension KernelSource {
     /// prefill, prefix-cache hits and decode. Each (token, head) range of keys is cut into
     /// `partitions` pieces so that a short batch (decode) still fills the GPU; each piece
     /// leaves its max, sum of exponentials and weighted values, merged by the combine kernel.
+    /// Empty pieces leave a max of -inf and are skipped by the merge.
     static let attention = #"""
-#define TERN_TILE 256
+#define TERN_DECODE_KEYS 128
+#define TERN_MAX_GROUP 8
 
-// grid (T, heads, partitions), block 128, shared (TERN_TILE + 32 + head_dim) floats.
+// One block per (query token, KV head, piece of the keys) with the KV head's whole group of
+// query heads (GQA), so each K/V row is read from memory once: a thread scores one key of
+// the tile against every query head of the group (16-byte loads of its K row), then warp w
+// accumulates query heads w, w + 4 over the tile's V rows, each lane head_dim / 32 dims.
+// grid (T, kv_heads, partitions), block 128, shared (group * (head_dim + 128) + 128) * 4 bytes.
+// group <= 8, head_dim a multiple of 32 and at most 256.
 // partial_out [T, heads, partitions, head_dim], partial_max/partial_sum [T, heads, partitions].
 extern "C" __global__ void tern_attention_partial(
         const bf16_t *q, const bf16_t *k_cache, const bf16_t *v_cache,
@@ -18,11 +25,12 @@ extern "C" __global__ void tern_attention_partial(
         int batch, int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
         float scale, int window, float *partial_out, float *partial_max, float *partial_sum) {
     extern __shared__ float shared[];
-    float *scores = shared;                  // [TERN_TILE]
-    float *scratch = shared + TERN_TILE;     // [32]
-    float *query = scratch + 32;             // [head_dim]
-    const int t = blockIdx.x, h = blockIdx.y, p = blockIdx.z, partitions = gridDim.z;
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, warps = blockDim.x >> 5;
+    const int group = heads / kv_heads, D = head_dim;
+    float *query = shared;                                // [group][D]
+    float *scores = query + group * D;                    // [group][TERN_DECODE_KEYS]
+    long long *rows = (long long *)(scores + group * TERN_DECODE_KEYS);  // [TERN_DECODE_KEYS]
+    const int t = blockIdx.x, kv_head = blockIdx.y, p = blockIdx.z, partitions = gridDim.z;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 
     int lo = 0, hi = batch - 1;
     while (lo < hi) {
@@ -37,76 +45,87 @@ extern "C" __global__ void tern_attention_partial(
     const int per_partition = (keys + partitions - 1) / partitions;
     const int begin = first_key + p * per_partition;
     const int end = min(begin + per_partition, position + 1);
-    const int kv_head = h / (heads / kv_heads);
     const int *table = block_table + (long long)s * max_blocks;
 
-    for (int d = tid; d < head_dim; d += blockDim.x)
-        query[d] = bf16_to_float(q[((long long)t * heads + h) * head_dim + d]) * scale;
+    for (int i = tid; i < group * D; i += blockDim.x)
+        query[i] = bf16_to_float(q[((long long)t * heads + kv_head * group) * D + i]) * scale;
     __syncthreads();
 
-    // Output ownership: thread -> (dim, key group); head_dim <= 256.
-    const int groups = head_dim >= (int)blockDim.x ? 1 : blockDim.x / head_dim;
-    const int dim0 = tid % head_dim, group = tid / head_dim;
-    const bool owns = group < groups;
-    const bool two_dims = head_dim > (int)blockDim.x && tid + (int)blockDim.x < head_dim;
-    float acc0 = 0.0f, acc1 = 0.0f, running_max = -INFINITY, running_sum = 0.0f;
+    const int per_lane = D / 32;
+    float acc[2][8];
+    float running_max[2] = {-INFINITY, -INFINITY}, running_sum[2] = {0.0f, 0.0f};
+    for (int a = 0; a < 2; ++a)
+        for (int i = 0; i < 8; ++i) acc[a][i] = 0.0f;
 
-    for (int tile = begin; tile < end; tile += TERN_TILE) {
-        const int count = min(TERN_TILE, end - tile);
-        for (int j = warp; j < count; j += warps) {
-            const int key = tile + j;
+    for (int tile = begin; tile < end; tile += TERN_DECODE_KEYS) {
+        const int count = min(TERN_DECODE_KEYS, end - tile);
+        if (tid < count) {
+            const int key = tile + tid;
             const long long row = ((long long)table[key / block_size] * block_size + key % block_size) * kv_heads + kv_head;
-            const bf16_t *k = k_cache + row * head_dim;
-            float dot = 0.0f;
-            for (int d = lane; d < head_dim; d += 32) dot += query[d] * bf16_to_float(k[d]);
-            dot = warp_sum(dot);
-            if (lane == 0) scores[j] = dot;
+            rows[tid] = row;
+            const uint4 *k = (const uint4 *)(k_cache + row * D);
+            float dot[TERN_MAX_GROUP];
+            for (int g = 0; g < TERN_MAX_GROUP; ++g) dot[g] = 0.0f;
+            for (int c = 0; c < D / 8; ++c) {
+                const uint4 packed = k[c];
+                const unsigned int words[4] = {packed.x, packed.y, packed.z, packed.w};
+                float kf[8];
+                for (int i = 0; i < 4; ++i) {
+                    kf[2 * i] = __uint_as_float(words[i] << 16);
+                    kf[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+                }
+                for (int g = 0; g < TERN_MAX_GROUP; ++g) {
+                    if (g >= group) break;
+                    const float *qg = query + g * D + c * 8;
+                    float sum = 0.0f;
+                    for (int i = 0; i < 8; ++i) sum += qg[i] * kf[i];
+                    dot[g] += sum;
+                }
+            }
+            for (int g = 0; g < group; ++g) scores[g * TERN_DECODE_KEYS + tid] = dot[g];
         }
         __syncthreads();
-        float local = -INFINITY;
-        for (int j = tid; j < count; j += blockDim.x) local = fmaxf(local, scores[j]);
-        const float new_max = fmaxf(running_max, block_reduce(local, scratch, true));
-        float local_sum = 0.0f;
-        for (int j = tid; j < count; j += blockDim.x) {
-            const float e = expf(scores[j] - new_max);
-            scores[j] = e;
-            local_sum += e;
-        }
-        const float correction = expf(running_max - new_max);
-        running_sum = running_sum * correction + block_reduce(local_sum, scratch, false);
-        running_max = new_max;
-        acc0 *= correction;
-        acc1 *= correction;
-        if (owns) {
-            for (int j = group; j < count; j += groups) {
-                const int key = tile + j;
-                const long long row = ((long long)table[key / block_size] * block_size + key % block_size) * kv_heads + kv_head;
-                const bf16_t *v = v_cache + row * head_dim;
-                acc0 += scores[j] * bf16_to_float(v[dim0]);
-                if (two_dims) acc1 += scores[j] * bf16_to_float(v[dim0 + blockDim.x]);
+        for (int a = 0; a < 2; ++a) {
+            const int g = warp + 4 * a;
+            if (g >= group) break;
+            float *row_scores = scores + g * TERN_DECODE_KEYS;
+            float local = -INFINITY;
+            for (int j = lane; j < count; j += 32) local = fmaxf(local, row_scores[j]);
+            const float new_max = fmaxf(running_max[a], warp_max(local));
+            float local_sum = 0.0f;
+            for (int j = lane; j < count; j += 32) {
+                const float e = expf(row_scores[j] - new_max);
+                row_scores[j] = e;
+                local_sum += e;
+            }
+            const float correction = expf(running_max[a] - new_max);
+            running_sum[a] = running_sum[a] * correction + warp_sum(local_sum);
+            running_max[a] = new_max;
+            for (int i = 0; i < 8; ++i) acc[a][i] *= correction;
+            __syncwarp();
+            // Unrolled so that several V rows are in flight at once.
+            #pragma unroll 8
+            for (int j = 0; j < count; ++j) {
+                const float weight = row_scores[j];
+                const bf16_t *v = v_cache + rows[j] * D + lane * per_lane;
+                for (int i = 0; i < 8; ++i)
+                    if (i < per_lane) acc[a][i] += weight * bf16_to_float(v[i]);
             }
         }
         __syncthreads();
     }
 
-    // Sum the key groups' partial vectors (scores is free now).
-    const long long out_index = ((long long)t * heads + h) * partitions + p;
-    float *out = partial_out + out_index * head_dim;
-    if (groups > 1) {
-        if (owns) scores[group * head_dim + dim0] = acc0;
-        __syncthreads();
-        if (tid < head_dim) {
-            float total = 0.0f;
-            for (int g = 0; g < groups; ++g) total += scores[g * head_dim + tid];
-            out[tid] = total;
+    for (int a = 0; a < 2; ++a) {
+        const int g = warp + 4 * a;
+        if (g >= group) break;
+        const long long index = ((long long)t * heads + kv_head * group + g) * partitions + p;
+        float *out = partial_out + index * D + lane * per_lane;
+        for (int i = 0; i < 8; ++i)
+            if (i < per_lane) out[i] = acc[a][i];
+        if (lane == 0) {
+            partial_max[index] = running_max[a];
+            partial_sum[index] = running_sum[a];
         }
-    } else {
-        if (owns) out[dim0] = acc0;
-        if (two_dims) out[dim0 + blockDim.x] = acc1;
-    }
-    if (tid == 0) {
-        partial_max[out_index] = running_max;
-        partial_sum[out_index] = running_sum;
     }
 }
 

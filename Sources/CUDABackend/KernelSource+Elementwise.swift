@@ -24,7 +24,7 @@ extern "C" __global__ void tern_rmsnorm(const float *x, const int *rows, const f
 // Per token: adds the Q/K/V bias (Qwen2), normalises each Q and K head (Qwen3), rotates Q
 // and K (RoPE, neox or interleaved pairs), writes Q [T, heads, headDim] bf16 and K, V into
 // the paged cache at slots[t] (skipped where the slot is negative).
-// grid T, block 128 (4 warps, one head at a time each), shared 4 * headDim floats.
+// grid (T, ceil((heads + 2 kv_heads) / 4)), block 128 (a warp a head), shared 4 * headDim floats.
 extern "C" __global__ void tern_qkv_rope_cache(
         const float *qkv, const float *bias, const float *q_norm, const float *k_norm,
         const float *inv_freq, const int *positions, const long long *slots,
@@ -37,7 +37,7 @@ extern "C" __global__ void tern_qkv_rope_cache(
     const long long slot = slots[t];
     const float position = (float)positions[t];
     float *buf = shared + warp * head_dim;
-    for (int h = warp; h < heads + 2 * kv_heads; h += warps) {
+    for (int h = blockIdx.y * warps + warp; h < heads + 2 * kv_heads; h += warps * gridDim.y) {
         const int column = h * head_dim;
         for (int d = lane; d < head_dim; d += 32)
             buf[d] = qkv[t * width + column + d] + (bias ? bias[column + d] : 0.0f);

@@ -9,11 +9,11 @@ public enum KernelSource {
     /// Every kernel's entry point, as looked up in the compiled module.
     public static let functionNames = [
         "tern_embedding", "tern_rmsnorm", "tern_qkv_rope_cache", "tern_silu_mul",
-        "tern_attention_partial", "tern_attention_combine",
+        "tern_attention_partial", "tern_attention_combine", "tern_gemv", "tern_sample", "tern_attention_tiled",
     ]
 
-    /// The whole module: helpers, then the element-wise and attention kernels.
-    public static var module: String { helpers + elementwise + attention }
+    /// The whole module: helpers, then the element-wise, attention, GEMV and sampling kernels.
+    public static var module: String { helpers + elementwise + attention + tiledAttention + gemv + sampling }
 
     static let helpers = #"""
 typedef unsigned short bf16_t;

@@ -16,6 +16,9 @@ final class StepBuffers {
     let partials: AttentionPartials
     /// Pinned host copy of the logits [B', vocab] f32, returned by `execute`.
     let hostLogits: UnsafeMutablePointer<Float>
+    let sampledIDs: DeviceMemory    // [B'] i32
+    /// Pinned host copy of the sampled ids [B'], returned by `executeSampling`.
+    let hostSampledIDs: UnsafeMutablePointer<Int32>
     let maxBlocksPerSequence: Int
     private let inputs: DeviceMemory
     private let hostInputs: UnsafeMutableRawPointer
@@ -30,6 +33,14 @@ final class StepBuffers {
     private(set) var sequenceLengths: CUdeviceptr = 0      // [B] i32
     private(set) var logitsIndices: CUdeviceptr = 0        // [B'] i32
     private(set) var blockTable: CUdeviceptr = 0           // [B, maxBlocks] i32
+    /// [tiles, 3] i32 (sequence, first token, tokens): the query tiles of the tiled attention.
+    private(set) var attentionTiles: CUdeviceptr = 0
+    private(set) var attentionTileCount = 0
+    /// Tokens in a query tile: 64 query rows over the query heads of one KV head.
+    let tokensPerTile: Int
+    private var tiles: [Int32] = []
+    private(set) var temperatures: CUdeviceptr = 0         // [B'] f32, when sampling on the device
+    private(set) var samplingKeys: CUdeviceptr = 0         // [B'] u64, when sampling on the device
     /// The longest context of this step.
     private(set) var maxSequenceLength = 0
 
@@ -52,17 +63,21 @@ final class StepBuffers {
                                          headDim: c.headDim)
         hostLogits = try device.allocateHost(bytes: maxSequences * c.vocabularySize * 4)
             .bindMemory(to: Float.self, capacity: maxSequences * c.vocabularySize)
+        sampledIDs = try buffer(maxSequences, 4, "sampled ids")
+        hostSampledIDs = try device.allocateHost(bytes: maxSequences * 4).bindMemory(to: Int32.self, capacity: maxSequences)
         self.maxBlocksPerSequence = maxBlocksPerSequence
-        inputCapacity = 16 * 8 + maxTokens * 16 + maxSequences * (12 + 4 * maxBlocksPerSequence) + 4
+        tokensPerTile = max(1, CUDAKernels.tiledAttentionRows / (c.headCount / c.kvHeadCount))
+        inputCapacity = 16 * 12 + maxTokens * 28 + maxSequences * (36 + 4 * maxBlocksPerSequence) + 4
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
         hostInputs = try device.allocateHost(bytes: inputCapacity)
-        bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, inputs]
+        bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, sampledIDs, inputs]
             .reduce(partials.bytes) { $0 + $1.bytes }
     }
 
-    /// Packs `batch` and queues its copy to the device; throws if it exceeds the limits the
-    /// buffers were sized for.
-    func upload(_ batch: ForwardBatch, limits: (tokens: Int, sequences: Int), device: CUDADevice) throws {
+    /// Packs `batch` (and the sampling of its logits rows, if given) and queues its copy to the
+    /// device; throws if it exceeds the limits the buffers were sized for.
+    func upload(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]? = nil, limits: (tokens: Int, sequences: Int),
+                device: CUDADevice) throws {
         let tokens = batch.tokenCount
         let sequences = batch.sequenceCount
         guard tokens <= limits.tokens, sequences <= limits.sequences,
@@ -92,6 +107,19 @@ final class StepBuffers {
         sequenceLengths = place(batch.sequenceLengths)
         logitsIndices = place(batch.logitsIndices)
         blockTable = place(batch.blockTable)
+        if let sampling {
+            temperatures = place(sampling.map(\.temperature))
+            samplingKeys = place(sampling.map(\.key))
+        }
+        tiles.removeAll(keepingCapacity: true)
+        for sequence in 0..<sequences {
+            let start = Int(batch.queryStartLocations[sequence]), end = Int(batch.queryStartLocations[sequence + 1])
+            for first in stride(from: start, to: end, by: tokensPerTile) {
+                tiles.append(contentsOf: [Int32(sequence), Int32(first), Int32(min(tokensPerTile, end - first))])
+            }
+        }
+        attentionTiles = place(tiles)
+        attentionTileCount = tiles.count / 3
         maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
         try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
     }

@@ -6,11 +6,12 @@ import Logging
 /// with f32 accumulation, over a paged KV cache in device memory.
 ///
 /// Per layer: RMSNorm → one QKV GEMM (f32 out) → bias, Q/K norm, RoPE and the K/V cache write
-/// in one kernel → paged attention (split along the keys, then merged) → o_proj GEMM added
+/// in one kernel → paged attention (query tiles sharing K/V reads when the step has prompt
+/// tokens; for decodes, split along the keys and merged) → o_proj GEMM added
 /// to the f32 residual by cuBLASLt (β = 1) → RMSNorm → one gate+up GEMM → SiLU·up → down GEMM
 /// added to the residual. Every buffer is allocated at load for the largest step
 /// (`maxBatchTokens` tokens, `maxSequences` sequences); a step allocates nothing and waits on
-/// the GPU once, for the logits.
+/// the GPU once, for the logits (or, sampling on the device, for the token ids).
 public final class LlamaCUDAModel: ModelExecutor {
     public let config: ModelConfig
     public let device: CUDADevice
@@ -29,6 +30,7 @@ public final class LlamaCUDAModel: ModelExecutor {
     let kvCache: DeviceMemory                // [layers, 2, blocks, blockSize, kvHeads, headDim] bf16
     let buffers: StepBuffers
     let rope: RotaryEmbedding
+    let profiler: StepProfiler?
 
     /// Uploads `weights`, compiles or loads the kernels, and sizes the KV pool to fill
     /// `memoryUtilization` of the device's memory (or `maxCacheBlocks` if smaller).
@@ -36,8 +38,11 @@ public final class LlamaCUDAModel: ModelExecutor {
     public init(config: ModelConfig, weights hostWeights: LlamaWeights, device: CUDADevice, blockSize: Int,
                 maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
                 maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), logger: Logger) throws {
-        guard config.headDim <= 256, config.headDim % 2 == 0 else {
-            throw CUDAError.unsupported("head_dim \(config.headDim) is not supported by the attention kernel (at most 256)")
+        guard config.headDim <= 256, config.headDim % 32 == 0 else {
+            throw CUDAError.unsupported("head_dim \(config.headDim) is not supported by the attention kernels (a multiple of 32, at most 256)")
+        }
+        guard config.headCount / config.kvHeadCount <= 8 else {
+            throw CUDAError.unsupported("\(config.headCount / config.kvHeadCount) query heads per KV head is more than the attention kernels take (8)")
         }
         guard maxBatchTokens > 0, maxSequences > 0, blockSize > 0 else {
             throw CUDAError.unsupported("batch limits must be positive (tokens \(maxBatchTokens), sequences \(maxSequences), block size \(blockSize))")
@@ -52,6 +57,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         self.maxSequences = maxSequences
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
+        profiler = try StepProfiler.fromEnvironment(device: device)
         kernels = try CUDAKernels(device: device, cache: kernelCache)
         logger.info(kernels.compiled ? "compiled the CUDA kernels with NVRTC" : "loaded the cached CUDA kernels", metadata: [
             "arch": "\(device.architecture)", "cache": "\(kernelCache.directory)",
@@ -87,11 +93,25 @@ public final class LlamaCUDAModel: ModelExecutor {
     }
 
     public func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
+        let rows = batch.logitsIndices.count
+        try profiler?.beginStep()
+        if try forward(batch, sampling: nil) {
+            try device.copyAsync(to: buffers.hostLogits, from: buffers.logits.address,
+                                 bytes: rows * config.vocabularySize * 4)
+        }
+        try device.synchronize()
+        try profiler?.endStep(tokens: batch.tokenCount)
+        return UnsafeBufferPointer(start: buffers.hostLogits, count: rows * config.vocabularySize)
+    }
+
+    /// Queues the forward pass of `batch` up to the logits [B', vocab] f32 in `buffers.logits`;
+    /// false when there is nothing to compute (no token or no logits row).
+    func forward(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?) throws -> Bool {
         let c = config
         let tokens = batch.tokenCount
         let rows = batch.logitsIndices.count
-        guard tokens > 0 else { return UnsafeBufferPointer(start: buffers.hostLogits, count: 0) }
-        try buffers.upload(batch, limits: (maxBatchTokens, maxSequences), device: device)
+        guard tokens > 0 else { return false }
+        try buffers.upload(batch, sampling: sampling, limits: (maxBatchTokens, maxSequences), device: device)
         let b = buffers
         try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
                               tokens: tokens, hidden: c.hiddenSize)
@@ -99,16 +119,13 @@ public final class LlamaCUDAModel: ModelExecutor {
             try attentionBlock(layer: layer, index: index, batch: batch)
             try mlpBlock(layer: layer, tokens: tokens)
         }
+        guard rows > 0 else { return false }
         // Only the rows that sample need the final norm and the (large) LM head.
-        if rows > 0 {
-            try kernels.rmsNorm(input: b.residual.address, rows: b.logitsIndices, weight: weights.finalNorm.address,
-                                out: b.lastHidden.address, count: rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-            try blas.linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
-                            tokens: rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
-            try device.copyAsync(to: b.hostLogits, from: b.logits.address, bytes: rows * c.vocabularySize * 4)
-        }
-        try device.synchronize()
-        return UnsafeBufferPointer(start: b.hostLogits, count: rows * c.vocabularySize)
+        try kernels.rmsNorm(input: b.residual.address, rows: b.logitsIndices, weight: weights.finalNorm.address,
+                            out: b.lastHidden.address, count: rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
+        try linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
+                   tokens: rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
+        return true
     }
 
     private func attentionBlock(layer: CUDALlamaWeights.Layer, index: Int, batch: ForwardBatch) throws {
@@ -117,7 +134,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         let tokens = batch.tokenCount
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.attentionNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        try blas.linear(input: b.normed.address, weight: layer.qkv.address, output: b.qkv.address, tokens: tokens,
+        try linear(input: b.normed.address, weight: layer.qkv.address, output: b.qkv.address, tokens: tokens,
                         outFeatures: c.qDim + 2 * c.kvDim, inFeatures: c.hiddenSize, output: .f32)
         try kernels.qkvRopeCache(
             qkv: b.qkv.address, bias: layer.qkvBias?.address, queryNorm: layer.queryNorm?.address,
@@ -126,16 +143,41 @@ public final class LlamaCUDAModel: ModelExecutor {
             keyCache: cacheAddress(layer: index, value: false), valueCache: cacheAddress(layer: index, value: true),
             tokens: tokens, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, rotaryDim: rope.rotaryDim,
             neox: rope.style == .neox, eps: c.rmsNormEpsilon)
-        try kernels.pagedAttention(
-            query: b.query.address, keyCache: cacheAddress(layer: index, value: false),
-            valueCache: cacheAddress(layer: index, value: true), queryStart: b.queryStartLocations,
-            sequenceLengths: b.sequenceLengths, blockTable: b.blockTable, tokens: tokens,
-            sequences: batch.sequenceCount, maxBlocks: batch.maxBlocksPerSequence,
-            maxSequenceLength: b.maxSequenceLength, blockSize: blockSize, heads: c.headCount,
-            kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow, partials: b.partials,
-            out: b.attention.address)
-        try blas.linear(input: b.attention.address, weight: layer.output.address, output: b.residual.address,
+        let keyCache = cacheAddress(layer: index, value: false)
+        let valueCache = cacheAddress(layer: index, value: true)
+        if tokens > batch.sequenceCount && c.headDim <= CUDAKernels.tiledAttentionMaxHeadDim && c.headDim % 8 == 0 {
+            // Prompt tokens in the step: tiles of queries share each K/V read.
+            try kernels.tiledAttention(
+                query: b.query.address, keyCache: keyCache, valueCache: valueCache,
+                queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
+                tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: batch.maxBlocksPerSequence,
+                blockSize: blockSize, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                slidingWindow: c.slidingWindow, out: b.attention.address)
+        } else {
+            // Decodes only: one query a sequence, its keys split across the GPU.
+            try kernels.pagedAttention(
+                query: b.query.address, keyCache: keyCache, valueCache: valueCache,
+                queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
+                tokens: tokens, sequences: batch.sequenceCount, maxBlocks: batch.maxBlocksPerSequence,
+                maxSequenceLength: b.maxSequenceLength, blockSize: blockSize, heads: c.headCount,
+                kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow, partials: b.partials,
+                out: b.attention.address)
+        }
+        try linear(input: b.attention.address, weight: layer.output.address, output: b.residual.address,
                         tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.qDim, output: .f32, accumulate: true)
+    }
+
+    /// `y (+)= x · wᵀ`: the GEMV kernel for a few tokens (decode reads each weight once, at
+    /// close to the copy bandwidth), cuBLASLt above that.
+    private func linear(input: CUdeviceptr, weight: CUdeviceptr, output: CUdeviceptr, tokens: Int, outFeatures: Int,
+                        inFeatures: Int, output type: CUBLASLt.OutputType, accumulate: Bool = false) throws {
+        if tokens <= CUDAKernels.gemvMaxTokens && inFeatures % 8 == 0 {
+            try kernels.gemv(weight: weight, input: input, output: output, tokens: tokens, n: outFeatures,
+                             k: inFeatures, outputF32: type == .f32, accumulate: accumulate)
+        } else {
+            try blas.linear(input: input, weight: weight, output: output, tokens: tokens, outFeatures: outFeatures,
+                            inFeatures: inFeatures, output: type, accumulate: accumulate)
+        }
     }
 
     private func mlpBlock(layer: CUDALlamaWeights.Layer, tokens: Int) throws {
@@ -143,11 +185,11 @@ public final class LlamaCUDAModel: ModelExecutor {
         let b = buffers
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        try blas.linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
+        try linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
                         tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
         try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
                             intermediate: c.intermediateSize)
-        try blas.linear(input: b.mlp.address, weight: layer.down.address, output: b.residual.address,
+        try linear(input: b.mlp.address, weight: layer.down.address, output: b.residual.address,
                         tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.intermediateSize, output: .f32,
                         accumulate: true)
     }

@@ -12,7 +12,8 @@ import Models
 ///   1. A's prompt but its last token (prefill);
 ///   2. B after the full blocks it shares with A (a prefix-cache hit: it reads A's pages),
 ///      together with the first half of C (a chunk);
-///   3. the rest of C (the next chunk) together with A's last token (a decode).
+///   3. the rest of C but its last token (the next chunk) together with A's last token (a decode);
+///   4. C's last token alone (a batch-1 decode, which takes the GPU's matrix-vector path).
 /// Output: float32 little-endian [A + B + C tokens, vocab]; rows of B's shared prefix, which
 /// are never computed, are NaN.
 struct DebugLogitsCommand: ParsableCommand {
@@ -91,9 +92,10 @@ struct DebugLogitsCommand: ParsableCommand {
         try step([Part(sequence: a, range: 0..<(a.count - 1), pages: aPages, outputRow: 0)])
         try step([Part(sequence: b, range: sharedTokens..<b.count, pages: bPages, outputRow: bRow),
                   Part(sequence: c, range: 0..<cSplit, pages: cPages, outputRow: cRow)])
-        try step([Part(sequence: c, range: cSplit..<c.count, pages: cPages, outputRow: cRow),
+        try step([Part(sequence: c, range: cSplit..<(c.count - 1), pages: cPages, outputRow: cRow),
                   Part(sequence: a, range: (a.count - 1)..<a.count, pages: aPages, outputRow: 0)])
+        try step([Part(sequence: c, range: (c.count - 1)..<c.count, pages: cPages, outputRow: cRow)])
         try output.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: out)) }
-        FileHandle.standardError.write(Data("wrote \(output.count / vocabulary) rows of \(vocabulary) logits to \(out) (B shares \(sharedTokens) cached tokens with A; C in chunks of \(cSplit) and \(c.count - cSplit))\n".utf8))
+        FileHandle.standardError.write(Data("wrote \(output.count / vocabulary) rows of \(vocabulary) logits to \(out) (B shares \(sharedTokens) cached tokens with A; C in chunks of \(cSplit), \(c.count - cSplit - 1) and 1)\n".utf8))
     }
 }

@@ -28,13 +28,18 @@ struct DeviceUnavailableTests {
 
     @Test(.enabled(if: !driverPresent, "skipped: this machine has an NVIDIA driver"))
     func loadingAModelFailsFastNamingCUDA() throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ModelsTests/Fixtures/tiny-llama3").path
+        // A folder that looks like an HF model: the device is opened before any weight is read.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tern-no-gpu-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}"#.utf8)
+            .write(to: folder.appendingPathComponent("config.json"))
+        try Data().write(to: folder.appendingPathComponent("model.safetensors"))
         var options = LoadOptions()
         options.device = .cuda
         let started = ContinuousClock.now
         #expect {
-            _ = try LoadedModel(fixture, options: options, logger: Logger(label: "test"))
+            _ = try LoadedModel(folder.path, options: options, logger: Logger(label: "test"))
         } throws: { error in
             "\(error)".contains("CUDA")
         }

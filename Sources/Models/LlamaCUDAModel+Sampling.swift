@@ -1,0 +1,19 @@
+import CUDABackend
+
+extension LlamaCUDAModel: DeviceSampling {
+    public func executeSampling(_ batch: ForwardBatch, rows: [DeviceSamplingRow]) throws -> UnsafeBufferPointer<Int32> {
+        guard rows.count == batch.logitsIndices.count else {
+            throw CUDAError.unsupported("\(rows.count) sampling rows for \(batch.logitsIndices.count) logits rows")
+        }
+        let b = buffers
+        try profiler?.beginStep()
+        if try forward(batch, sampling: rows) {
+            try kernels.sample(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,
+                               ids: b.sampledIDs.address, rows: rows.count, vocabulary: config.vocabularySize)
+            try device.copyAsync(to: b.hostSampledIDs, from: b.sampledIDs.address, bytes: rows.count * 4)
+        }
+        try device.synchronize()
+        try profiler?.endStep(tokens: batch.tokenCount)
+        return UnsafeBufferPointer(start: b.hostSampledIDs, count: rows.count)
+    }
+}
