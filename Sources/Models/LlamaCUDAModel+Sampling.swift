@@ -6,6 +6,7 @@ extension LlamaCUDAModel: DeviceSampling {
             throw CUDAError.unsupported("\(rows.count) sampling rows for \(batch.logitsIndices.count) logits rows")
         }
         let b = buffers
+        try device.makeCurrent()
         try profiler?.beginStep()
         if try forward(batch, sampling: rows) {
             try kernels.sample(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,

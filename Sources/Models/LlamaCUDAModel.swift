@@ -94,6 +94,8 @@ public final class LlamaCUDAModel: ModelExecutor {
 
     public func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
         let rows = batch.logitsIndices.count
+        // The engine may step on another thread than the one that loaded the model (serve).
+        try device.makeCurrent()
         try profiler?.beginStep()
         if try forward(batch, sampling: nil) {
             try device.copyAsync(to: buffers.hostLogits, from: buffers.logits.address,
