@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "EngineCore", "Models", "Tokenization", "ChatTemplates",
+                "EngineCore", "Models", "Tokenization", "ChatTemplates", "CUDABackend",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
