@@ -7,8 +7,10 @@ import Tensors
 /// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3) →
 /// RoPE → K/V written into the paged cache → paged attention → output projection added to
 /// the residual → RMSNorm → SwiGLU MLP added to the residual. Decode time is spent almost
-/// all in the matmuls reading the quantized weights; attention matters only for long
-/// contexts. Scratch buffers grow to the largest batch seen and are then reused.
+/// all in the matmuls dequantizing the weights in registers (the LM head alone is a fifth
+/// of it on SmolLM2); attention grows with the context. Q/K/V and gate/up each run as one
+/// pool job, so the workers are waited for five times a layer, not eight. Scratch buffers
+/// grow to the largest batch seen and are then reused.
 public final class LlamaCPUModel: ModelExecutor {
     public let config: ModelConfig
     public let weights: LlamaWeights
@@ -28,6 +30,28 @@ public final class LlamaCPUModel: ModelExecutor {
     private let up = FloatBuffer(count: 0)           // (T, intermediate)
     private let lastHidden = FloatBuffer(count: 0)   // (B', hidden)
     private let logits = FloatBuffer(count: 0)       // (B', vocab)
+    /// Per layer, the projections that read the same normed input, run as one pool job.
+    private let queryKeyValue: [LinearGroup]
+    private let gateUp: [LinearGroup]
+
+    /// Linear layers on one input, each into its own buffer. When they share a weight type
+    /// and input width they run as one `tern_matmul_many`, so the workers are waited for
+    /// once, not once per layer.
+    private struct LinearGroup {
+        let layers: [Linear]
+        let outputs: [FloatBuffer]        // [layers]
+        let weights: [UnsafeRawPointer?]  // [layers]
+        let rows: [Int64]                 // [layers]
+        let fused: Bool
+
+        init(_ layers: [Linear], into outputs: [FloatBuffer]) {
+            self.layers = layers
+            self.outputs = outputs
+            weights = layers.map { $0.weight.bytes.baseAddress }
+            rows = layers.map { Int64($0.outFeatures) }
+            fused = layers.allSatisfy { $0.weight.dtype == layers[0].weight.dtype && $0.inFeatures == layers[0].inFeatures }
+        }
+    }
 
     public init(config: ModelConfig, weights: LlamaWeights, pool: CPUThreadPool, blockCount: Int,
                 blockSize: Int) throws {
@@ -36,6 +60,10 @@ public final class LlamaCPUModel: ModelExecutor {
         self.pool = pool
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
+        queryKeyValue = weights.layers.map { [query, key, value] in
+            LinearGroup([$0.query, $0.key, $0.value], into: [query, key, value])
+        }
+        gateUp = weights.layers.map { [gate, up] in LinearGroup([$0.gate, $0.up], into: [gate, up]) }
         kvCache = try CPUKVCache(layerCount: config.layerCount, blockCount: blockCount, blockSize: blockSize,
                                  kvDim: config.kvDim)
     }
@@ -67,7 +95,7 @@ public final class LlamaCPUModel: ModelExecutor {
         }
         for (index, layer) in weights.layers.enumerated() {
             attentionBlock(layer: layer, index: index, batch: batch)
-            mlpBlock(layer: layer, tokens: tokens)
+            mlpBlock(layer: layer, index: index, tokens: tokens)
         }
 
         // Only the rows that sample need the final norm and the (large) LM head.
@@ -84,9 +112,7 @@ public final class LlamaCPUModel: ModelExecutor {
         let c = config
         let tokens = batch.tokenCount
         rmsNorm(residual.pointer, layer.attentionNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
-        linear(layer.query, normed.pointer, tokens: tokens, into: query.pointer)
-        linear(layer.key, normed.pointer, tokens: tokens, into: key.pointer)
-        linear(layer.value, normed.pointer, tokens: tokens, into: value.pointer)
+        linears(queryKeyValue[index], normed.pointer, tokens: tokens)
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
             rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
             rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
@@ -119,11 +145,10 @@ public final class LlamaCPUModel: ModelExecutor {
         matmul(layer.output.weight, attention.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
     }
 
-    private func mlpBlock(layer: LlamaLayerWeights, tokens: Int) {
+    private func mlpBlock(layer: LlamaLayerWeights, index: Int, tokens: Int) {
         let c = config
         rmsNorm(residual.pointer, layer.mlpNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
-        linear(layer.gate, normed.pointer, tokens: tokens, into: gate.pointer)
-        linear(layer.up, normed.pointer, tokens: tokens, into: up.pointer)
+        linears(gateUp[index], normed.pointer, tokens: tokens)
         tern_silu_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
         matmul(layer.down.weight, gate.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
     }
@@ -138,8 +163,27 @@ public final class LlamaCPUModel: ModelExecutor {
                     Int64(weight.shape[1]), x, Int64(tokens), y, accumulate ? 1 : 0)
     }
 
-    private func linear(_ layer: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        matmul(layer.weight, x, tokens: tokens, into: y)
+    /// Runs a group's layers on the same input x [T, inFeatures] into their outputs.
+    private func linears(_ group: LinearGroup, _ x: UnsafePointer<Float>, tokens: Int) {
+        let count = group.layers.count
+        if group.fused {
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: count) { ys in
+                for i in 0..<count { ys[i] = group.outputs[i].pointer }
+                group.weights.withUnsafeBufferPointer { w in
+                    group.rows.withUnsafeBufferPointer { rows in
+                        tern_matmul_many(pool.pointer, Int32(count), w.baseAddress, rows.baseAddress,
+                                         dtypeID(group.layers[0].weight), Int64(group.layers[0].inFeatures), x,
+                                         Int64(tokens), UnsafePointer(ys.baseAddress), 0)
+                    }
+                }
+            }
+        } else {
+            for i in 0..<count { matmul(group.layers[i].weight, x, tokens: tokens, into: group.outputs[i].pointer) }
+        }
+        for i in 0..<count { addBias(group.layers[i], group.outputs[i].pointer, tokens: tokens) }
+    }
+
+    private func addBias(_ layer: Linear, _ y: UnsafeMutablePointer<Float>, tokens: Int) {
         guard let bias = layer.bias else { return }
         bias.withUnsafeBufferPointer { b in
             for t in 0..<tokens { tern_add(y + t * layer.outFeatures, b.baseAddress, Int64(layer.outFeatures)) }
