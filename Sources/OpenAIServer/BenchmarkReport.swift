@@ -42,9 +42,11 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
     public var meanTpotMs, medianTpotMs, stdTpotMs, p99TpotMs: Double
     public var meanItlMs, medianItlMs, stdItlMs, p99ItlMs: Double
     public var meanE2elMs, medianE2elMs, stdE2elMs, p99E2elMs: Double
+    /// Why each failed request failed.
+    public var errors: [String]
 
     enum CodingKeys: String, CodingKey {
-        case duration, completed, failed
+        case duration, completed, failed, errors
         case totalInputTokens = "total_input_tokens", totalOutputTokens = "total_output_tokens"
         case requestThroughput = "request_throughput", outputThroughput = "output_throughput"
         case totalTokenThroughput = "total_token_throughput"
@@ -63,6 +65,7 @@ public struct BenchmarkReport: Codable, Sendable, Equatable {
         self.duration = duration
         completed = ok.count
         failed = results.count - ok.count
+        errors = results.compactMap(\.error)
         totalInputTokens = ok.reduce(0) { $0 + $1.promptTokens }
         totalOutputTokens = ok.reduce(0) { $0 + $1.outputTokens }
         requestThroughput = Double(completed) / duration

@@ -33,8 +33,10 @@ public struct ServeBenchmark: Sendable {
 
     /// Runs the benchmark and summarizes it.
     public func run() async throws -> BenchmarkReport {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: .init(timeout: .init(connect: .seconds(10))))
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        // One connection per request in flight: the pool must not be what limits concurrency.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = options.maxConcurrency ?? options.numPrompts
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let report = try await run(client: client)
             try await client.shutdown()

@@ -83,6 +83,9 @@ struct BenchServeCommand: ParsableCommand {
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
                 print(report.table(), terminator: "")
+                if let first = report.errors.first {
+                    print("\(report.errors.count) requests failed; the first: \(first)")
+                }
             }
         }
     }

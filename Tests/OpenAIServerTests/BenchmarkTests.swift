@@ -35,7 +35,7 @@ import Testing
                                    interTokenLatencies: [], latency: 0, error: "HTTP 503"),
         ]
         let report = BenchmarkReport(results: results, duration: 2)
-        #expect(report.completed == 2 && report.failed == 1)
+        #expect(report.completed == 2 && report.failed == 1 && report.errors == ["HTTP 503"])
         #expect(report.totalInputTokens == 20 && report.totalOutputTokens == 6)
         #expect(report.requestThroughput == 1 && report.outputThroughput == 3 && report.totalTokenThroughput == 13)
         // TPOT only over requests with more than one token: (0.3 - 0.1) / 4.
@@ -68,7 +68,7 @@ import Testing
             options.maxConcurrency = 4
             options.vocabularySize = 400
             let report = try await ServeBenchmark(options: options).run()
-            #expect(report.completed == 12 && report.failed == 0)
+            #expect(report.completed == 12 && report.failed == 0 && report.errors.isEmpty)
             #expect(report.totalInputTokens == 72 && report.totalOutputTokens == 60)
             #expect(report.meanTtftMs > 0 && report.meanE2elMs >= report.meanTtftMs && report.meanTpotMs > 0)
             let requests = engine.submittedRequests
