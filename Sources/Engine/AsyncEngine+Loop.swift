@@ -4,7 +4,6 @@ import Foundation
 extension AsyncEngine {
     /// The loop: take queued adds and aborts, run a step, hand out its deltas, publish stats.
     func loop() {
-        var lastLog = ContinuousClock.now
         while true {
             condition.lock()
             while pendingAdds.isEmpty && pendingAborts.isEmpty && pendingStops.isEmpty
@@ -26,8 +25,9 @@ extension AsyncEngine {
                 do {
                     try engine.add(Request(requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
                                            samplingParams: request.params, eosTokenIDs: eosTokenIDs,
-                                           priority: request.priority))
+                                           priority: request.priority, arrivalTime: request.arrivalTime))
                     streams[request.requestID] = continuation
+                    arrivals[request.requestID] = request.arrivalTime
                     promptTokensTotal += request.promptTokenIDs.count
                 } catch {
                     continuation.finish(throwing: error)
@@ -35,6 +35,8 @@ extension AsyncEngine {
             }
             for update in engine.abort(aborts) {
                 streams.removeValue(forKey: update.requestID)?.finish()
+                arrivals[update.requestID] = nil
+                queueTimes[update.requestID] = nil
             }
             for requestID in stops {
                 _ = engine.finish(requestID, reason: .stop)
@@ -45,7 +47,11 @@ extension AsyncEngine {
                 continue
             }
             do {
+                let stepStart = ContinuousClock.now
                 let result = try engine.step()
+                for requestID in result.scheduledRequestIDs {
+                    if let arrival = arrivals.removeValue(forKey: requestID) { queueTimes[requestID] = stepStart - arrival }
+                }
                 deliver(result)
             } catch {
                 logger.error("engine step failed; failing all requests", metadata: ["error": "\(error)"])
@@ -53,10 +59,6 @@ extension AsyncEngine {
                 return
             }
             publishStats()
-            if ContinuousClock.now - lastLog > .seconds(5) {
-                lastLog = .now
-                logStats()
-            }
         }
         condition.lock()
         snapshot.isAlive = false
@@ -73,7 +75,8 @@ extension AsyncEngine {
             guard let stream = streams[update.requestID] else { continue }
             stream.yield(Delta(tokens: update.newTokenIDs, logprob: result.logprobs[update.requestID],
                                promptLogprobs: prompt.removeValue(forKey: update.requestID),
-                               finishReason: update.finishReason, cachedTokens: update.numCachedTokens))
+                               finishReason: update.finishReason, cachedTokens: update.numCachedTokens,
+                               queueTime: queueTimes.removeValue(forKey: update.requestID)))
             if update.isFinished { streams.removeValue(forKey: update.requestID)?.finish() }
         }
         // Prompt chunks that sampled nothing yet (partial prefill) still carry logprobs.
@@ -111,14 +114,5 @@ extension AsyncEngine {
         snapshot.steps += 1
         snapshot.lastHeartbeat = .now
         condition.unlock()
-    }
-
-    private func logStats() {
-        let s = stats()
-        logger.info("engine", metadata: [
-            "running": "\(s.runningRequests)", "waiting": "\(s.waitingRequests)",
-            "kv_cache_usage": "\(String(format: "%.1f%%", s.kvCacheUsage * 100))",
-            "prefix_cache_hit_rate": "\(s.prefixCacheQueries == 0 ? "-" : String(format: "%.1f%%", 100 * Double(s.prefixCacheHits) / Double(s.prefixCacheQueries)))",
-        ])
     }
 }

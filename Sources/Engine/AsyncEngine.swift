@@ -16,6 +16,7 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
         var promptLogprobs: (firstPosition: Int, entries: [TokenLogprob])?
         var finishReason: FinishReason?
         var cachedTokens: Int
+        var queueTime: Duration?
     }
     typealias DeltaContinuation = AsyncThrowingStream<Delta, any Error>.Continuation
 
@@ -36,6 +37,9 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
     // Owned by the loop thread:
     let engine: LLMEngine
     var streams: [String: DeltaContinuation] = [:]
+    /// Arrival times of requests not yet scheduled, and queue times not yet delivered.
+    var arrivals: [String: ContinuousClock.Instant] = [:]
+    var queueTimes: [String: Duration] = [:]
     let eosTokenIDs: Set<Int32>
 
     /// Starts the loop. `maxWaiting` bounds the queue (beyond it `submit` throws
@@ -147,7 +151,8 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
                             logprobs: params.logprobs != nil ? delta.logprob.map { [$0] } ?? [] : nil,
                             promptLogprobs: promptReady ? promptLogprobs : nil,
                             finishReason: finish, stopReason: stopReason, promptTokenCount: promptCount,
-                            cachedTokenCount: delta.cachedTokens, outputTokenCount: outputCount))
+                            cachedTokenCount: delta.cachedTokens, outputTokenCount: outputCount,
+                            queueTime: delta.queueTime))
                         if promptReady { promptLogprobsSent = true }
                         if finish != nil { break }
                     }

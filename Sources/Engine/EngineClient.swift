@@ -8,11 +8,15 @@ public struct EngineRequest: Sendable {
     public var params: SamplingParams
     /// Lower runs first (vLLM's convention).
     public var priority: Int
-    public init(requestID: String, promptTokenIDs: [Int32], params: SamplingParams, priority: Int = 0) {
+    /// When the request arrived (queue time and first-come-first-served order count from here).
+    public var arrivalTime: ContinuousClock.Instant
+    public init(requestID: String, promptTokenIDs: [Int32], params: SamplingParams, priority: Int = 0,
+                arrivalTime: ContinuousClock.Instant = .now) {
         self.requestID = requestID
         self.promptTokenIDs = promptTokenIDs
         self.params = params
         self.priority = priority
+        self.arrivalTime = arrivalTime
     }
 }
 
@@ -52,9 +56,12 @@ public struct RequestOutput: Sendable {
     /// Prompt tokens served from the prefix cache.
     public var cachedTokenCount: Int
     public var outputTokenCount: Int
+    /// Time from arrival to the first step that scheduled the request (vLLM's queue time);
+    /// set on one output only, the first after that step.
+    public var queueTime: Duration?
     public init(requestID: String, newTokenIDs: [Int32], newText: String, logprobs: [TokenLogprob]? = nil,
                 promptLogprobs: [TokenLogprob?]? = nil, finishReason: FinishReason? = nil, stopReason: String? = nil,
-                promptTokenCount: Int, cachedTokenCount: Int, outputTokenCount: Int) {
+                promptTokenCount: Int, cachedTokenCount: Int, outputTokenCount: Int, queueTime: Duration? = nil) {
         self.requestID = requestID
         self.newTokenIDs = newTokenIDs
         self.newText = newText
@@ -65,6 +72,7 @@ public struct RequestOutput: Sendable {
         self.promptTokenCount = promptTokenCount
         self.cachedTokenCount = cachedTokenCount
         self.outputTokenCount = outputTokenCount
+        self.queueTime = queueTime
     }
 }
 

@@ -7,6 +7,8 @@ public struct StepResult {
     public var updates: [RequestUpdate] = []
     public var logprobs: [String: TokenLogprob] = [:]
     public var promptLogprobs: [String: (firstPosition: Int, entries: [TokenLogprob])] = [:]
+    /// Every request the step ran, in batch order.
+    public var scheduledRequestIDs: [String] = []
 }
 
 /// The synchronous engine: requests in, one `step()` at a time — schedule, execute,
@@ -50,6 +52,7 @@ public final class LLMEngine {
         let run = try runner.execute(output, request: scheduler.request(_:), seed: { self.seeds[$0] ?? 0 })
         let updates = try scheduler.update(output, sampled: run.sampled)
         for update in updates where update.isFinished { seeds[update.requestID] = nil }
-        return StepResult(updates: updates, logprobs: run.logprobs, promptLogprobs: run.promptLogprobs)
+        return StepResult(updates: updates, logprobs: run.logprobs, promptLogprobs: run.promptLogprobs,
+                          scheduledRequestIDs: output.requests.map(\.requestID))
     }
 }

@@ -97,6 +97,7 @@ struct LatencyTimer {
 
     mutating func record(_ output: RequestOutput, metrics: ServerMetrics) {
         let now = ContinuousClock.now
+        if let queueTime = output.queueTime { metrics.observeQueueTime(queueTime.seconds) }
         if !output.newTokenIDs.isEmpty {
             if let last {
                 metrics.observeInterTokenLatency((now - last).seconds)

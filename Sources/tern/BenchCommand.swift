@@ -4,5 +4,5 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure throughput and latency.",
-        subcommands: [BenchThroughputCommand.self, BenchLatencyCommand.self])
+        subcommands: [BenchThroughputCommand.self, BenchLatencyCommand.self, BenchServeCommand.self])
 }
