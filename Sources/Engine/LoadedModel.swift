@@ -34,7 +34,11 @@ public struct LoadOptions: Sendable {
 
 /// A model ready to run: its config, tokenizer, chat template and executor.
 public final class LoadedModel {
+    /// The name clients use: the model argument as given (as vLLM serves it), or
+    /// `smollm2-135m-instruct` for the default.
     public let name: String
+    /// The model's own name, for logs (GGUF `general.name`, else the file or folder name).
+    public let displayName: String
     public let source: ModelSource
     public let config: ModelConfig
     public let tokenizer: Tokenizer
@@ -49,6 +53,7 @@ public final class LoadedModel {
     public init(_ argument: String?, options: LoadOptions, logger: Logger) throws {
         let started = ContinuousClock.now
         source = try ModelLocator().resolve(argument)
+        name = argument ?? ModelLocator.defaultModelName
         // Opened before the weights are read, so that a machine without CUDA fails at once.
         let cudaDevice = options.device == .cuda ? try CUDADevice() : nil
         logger.info("loading model", metadata: ["path": "\(source.path)"])
@@ -59,14 +64,14 @@ public final class LoadedModel {
             let file = try GGUFFile(path: path)
             config = try ModelConfig(gguf: file)
             tokenizer = try Tokenizer(ggufMetadata: file.metadata)
-            name = file.metadata["general.name"]?.string ?? URL(fileURLWithPath: path).lastPathComponent
+            displayName = file.metadata["general.name"]?.string ?? URL(fileURLWithPath: path).lastPathComponent
             store = file
             naming = .gguf
         case .huggingFaceFolder(let path):
             let folder = try HFModelFolder(path: path)
             config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
             tokenizer = try Tokenizer(folder: URL(fileURLWithPath: path))
-            name = URL(fileURLWithPath: path).lastPathComponent
+            displayName = URL(fileURLWithPath: path).lastPathComponent
             store = try folder.openWeights()
             naming = .huggingFace
         }
@@ -83,7 +88,7 @@ public final class LoadedModel {
                 memoryUtilization: options.gpuMemoryUtilization, logger: logger)
             executor = model
             logger.info("model ready", metadata: [
-                "model": "\(name)", "family": "\(config.family)", "layers": "\(config.layerCount)",
+                "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",
                 "device": "\(cudaDevice.name) (\(cudaDevice.architecture))", "weights_MiB": "\(model.weightBytes >> 20)",
                 "load_s": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))",
             ])
@@ -104,7 +109,7 @@ public final class LoadedModel {
                                      blockSize: options.blockSize)
         let seconds = (ContinuousClock.now - started).seconds
         logger.info("model ready", metadata: [
-            "model": "\(name)", "family": "\(config.family)", "layers": "\(config.layerCount)",
+            "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",
             "hidden": "\(config.hiddenSize)", "weights": "\(weights.embedding.dtype)/\(weights.layers.first?.query.weight.dtype.description ?? "-")",
             "threads": "\(pool.threadCount)", "load_s": "\(String(format: "%.2f", seconds))",
         ])

@@ -27,7 +27,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Require this key as `Authorization: Bearer <key>` on /v1 routes.")
     var apiKey: String?
 
-    @Option(help: "The model name clients send and see (default: the model's own name).")
+    @Option(help: "The model name clients send and see (default: the model argument, or smollm2-135m-instruct).")
     var servedModelName: String?
 
     @Option(help: "Most requests in one engine step.")
