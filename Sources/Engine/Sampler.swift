@@ -12,6 +12,8 @@ public struct Sampler {
     /// [vocab] scratch, reused.
     private var work: [Float] = []
     private var order: [Int32] = []
+    /// Unnormalised probability of `order[rank]`, for the ranks that survive the filters.
+    private var weights: [Float] = []
 
     public init() {}
 
@@ -82,7 +84,8 @@ public struct Sampler {
         return Int32(best)
     }
 
-    /// The surviving token ids, most likely first, with `work` holding their scaled logits.
+    /// How many of `order` survive the filters (most likely first when a filter needs ranks);
+    /// `weights` holds their unnormalised probabilities. `work` keeps the scaled logits.
     private mutating func candidatesAfterFilters(params: SamplingParams) -> Int {
         let vocabulary = work.count
         let topK = params.topK > 0 ? min(params.topK, vocabulary) : vocabulary
@@ -94,31 +97,32 @@ public struct Sampler {
         order.removeAll(keepingCapacity: true)
         for i in 0..<vocabulary where work[i] >= cutoff && work[i] > -.infinity { order.append(Int32(i)) }
         if order.isEmpty { order.append(Int32(best)) }
-        let logits = work
         let needsOrder = topK < vocabulary || params.topP < 1 || params.minP > 0
         if !needsOrder {
             // Plain sampling: no filter looks at ranks, so the draw needs no sort.
-            for token in order { work[Int(token)] = (logits[Int(token)] - logits[best]).exponentiated }
+            weights.removeAll(keepingCapacity: true)
+            for token in order { weights.append((work[Int(token)] - work[best]).exponentiated) }
             return order.count
         }
-        if topK < order.count {
-            order = Array(order.partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK))
-        } else {
-            order.sort { logits[Int($0)] > logits[Int($1)] }
+        order = work.withUnsafeBufferPointer { logits in
+            topK < order.count
+                ? Array(order.partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK))
+                : order.sorted { logits[Int($0)] > logits[Int($1)] }
         }
-        // Softmax over the kept tokens, in place in `work` for those ids.
-        let maxLogit = logits[Int(order[0])]
+        // Softmax over the kept tokens.
+        let maxLogit = work[Int(order[0])]
         var total: Float = 0
+        weights.removeAll(keepingCapacity: true)
         for token in order {
-            let p = (logits[Int(token)] - maxLogit).exponentiated
-            work[Int(token)] = p
+            let p = (work[Int(token)] - maxLogit).exponentiated
+            weights.append(p)
             total += p
         }
         var kept = order.count
         if params.topP < 1 {
             var cumulative: Float = 0
-            for (rank, token) in order.enumerated() {
-                cumulative += work[Int(token)] / total
+            for rank in order.indices {
+                cumulative += weights[rank] / total
                 if cumulative >= params.topP {
                     kept = rank + 1
                     break
@@ -126,18 +130,18 @@ public struct Sampler {
             }
         }
         if params.minP > 0 {
-            let threshold = params.minP * work[Int(order[0])]
-            while kept > 1 && work[Int(order[kept - 1])] < threshold { kept -= 1 }
+            let threshold = params.minP * weights[0]
+            while kept > 1 && weights[kept - 1] < threshold { kept -= 1 }
         }
         return kept
     }
 
     private func pick(candidates: Int, uniform: Float) -> Int32 {
         var total: Float = 0
-        for rank in 0..<candidates { total += work[Int(order[rank])] }
+        for rank in 0..<candidates { total += weights[rank] }
         var target = uniform * total
         for rank in 0..<candidates {
-            target -= work[Int(order[rank])]
+            target -= weights[rank]
             if target < 0 { return order[rank] }
         }
         return order[candidates - 1]
