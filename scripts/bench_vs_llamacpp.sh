@@ -7,9 +7,12 @@
 #    ~/.cache/tern/llama.cpp), from the sources vendored in the llama-cpp-python 0.3.36 sdist on
 #    PyPI, with cmake and ninja from PyPI in a virtual environment. Reused when already built.
 #    The build runs under `nice -n 19` (about 10 minutes on 2 cores).
-# 2. Single stream, N alternating rounds: `llama-bench -p 512 -n 128 -t T` against
-#    `tern bench latency --input-len 512 --output-len 128 --batch-size 1` (pp512 = prefill
-#    tokens/s, tg128 = decode tokens/s). Prints every round, then medians and Tern's ratio.
+# 2. Single stream, N alternating rounds: `llama-bench -p 512 -n 128 -t T` against two
+#    `tern bench latency --batch-size 1` runs that measure what llama-bench measures:
+#    pp512 = prefill tokens/s of a 512-token prompt (--input-len 512 --output-len 1), and
+#    tg128 = decode tokens/s of 128 tokens after a 1-token prompt (--input-len 1
+#    --output-len 128), since llama-bench's tg128 decodes from an empty context.
+#    Prints every round, then medians and Tern's ratio.
 # 3. Batched serving, when `tern serve` and `tern bench serve` exist: `llama-server --parallel 16` (continuous
 #    batching) against `tern serve`, both loaded by `tern bench serve` with 64 requests of 128
 #    random token ids (about 100 words), 64 tokens out, EOS ignored, 16 at a time.
@@ -31,7 +34,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --threads) THREADS=$2; shift 2 ;;
         --model) MODEL=$2; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "bench_vs_llamacpp.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -100,12 +103,19 @@ tg = next(r["avg_ts"] for r in rows if r["n_gen"] == 128 and r["n_prompt"] == 0)
 print(pp, tg)'
 }
 
+# Prints prefill tokens/s of a 512-token prompt, then decode tokens/s of 128 tokens after a
+# 1-token prompt: two runs, as llama-bench's pp512 and tg128 are two tests.
 tern_single() {
-    "$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --input-len 512 --output-len 128 \
+    local pp tg
+    pp=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --input-len 512 --output-len 1 \
         --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
 import json, sys
-r = json.load(sys.stdin)
-print(r["prefill_tokens_per_second"], r["decode_tokens_per_second"])'
+print(json.load(sys.stdin)["prefill_tokens_per_second"])')
+    tg=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --input-len 1 --output-len 128 \
+        --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["decode_tokens_per_second"])')
+    echo "$pp $tg"
 }
 
 echo "== single stream: pp512 and tg128, $THREADS threads, $ROUNDS alternating rounds =="
