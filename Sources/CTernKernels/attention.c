@@ -14,7 +14,9 @@
 // With fewer items than threads (decode of one or two sequences: one item per kv head,
 // so 3 tasks for 2 threads on SmolLM2), each item's keys are also split into ranges that
 // run as separate tasks; each leaves its rows' partial (m, l, acc) in a stack buffer of the
-// caller, which merges them (the log-sum-exp rescaling of the online softmax).
+// caller, which merges them (the log-sum-exp rescaling of the online softmax). Ranges are
+// whole KEY_STEPs, so from 128 keys on the 3 tasks become 6 or more and both threads finish
+// together (3 tasks on 2 threads take as long as 4).
 #include "tern_internal.h"
 
 #include <stdlib.h>
@@ -26,7 +28,7 @@ enum {
     KEY_STEP = 64,        // keys per online-softmax update
     STACK_SEQS = 256,     // sequences whose item offsets fit on the stack
     MAX_SPLITS = 8,       // key ranges per item
-    MIN_SPLIT_KEYS = 128, // keys per range at least
+    MIN_SPLIT_KEYS = 64,  // keys per range at least: one KEY_STEP
     PARTIAL_FLOATS = 16384,  // the caller's buffer of partial results (64 KiB)
 };
 
@@ -84,6 +86,7 @@ typedef struct {
     int n_items;
     tern_attn_update update;
     tern_attn_rows rows;  // many rows per key group (prefill); NULL where there is none
+    tern_attn_group group;  // a few rows with the same keys (decode); NULL where there is none
     int rows_keys;        // keys per group for `rows`
     int splits;           // key ranges per item (1: no split)
     float *partial;       // splits > 1: per task, rows x (head_dim + 2) floats: acc, m, l
@@ -123,7 +126,7 @@ static void attn_task(void *ctx, int split_task, int n_tasks) {
     const int nq = r1 - r0;
 
     // Row j * nh + i: query r0 + j, head h0 + i.
-    float m[MAX_ROWS], l[MAX_ROWS], scores[KEY_STEP];
+    float m[MAX_ROWS], l[MAX_ROWS], scores[TERN_ATTN_GROUP_MAX * KEY_STEP];
     float acc[ACC_FLOATS];
     int lo[MAX_CHUNK];
     for (int j = 0; j < nq; j++) {
@@ -179,10 +182,20 @@ static void attn_task(void *ctx, int split_task, int n_tasks) {
                 job->rows(list, n_list, kb + off, vb + off, kv_stride, g1 - g0, hd, job->scale, scratch);
                 continue;
             }
-            for (int r = 0; r < n_list; r++) {
+            for (int r = 0; r < n_list;) {
+                // Consecutive rows that see the same keys (the heads of one query) go together.
+                int g = 1;
+                while (job->group && g < TERN_ATTN_GROUP_MAX && r + g < n_list && list[r + g].lo == list[r].lo &&
+                       list[r + g].hi == list[r].hi)
+                    g++;
                 const int64_t row_off = off + (int64_t)list[r].lo * kv_stride;
-                job->update(list[r].q, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo,
-                            hd, job->scale, list[r].m, list[r].l, list[r].acc, scores);
+                if (g > 1)
+                    job->group(list + r, g, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo, hd,
+                               job->scale, scores);
+                else
+                    job->update(list[r].q, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo,
+                                hd, job->scale, list[r].m, list[r].l, list[r].acc, scores);
+                r += g;
             }
         }
     }
@@ -274,6 +287,7 @@ static void merge_splits(const attn_job *job, int tasks) {
 static void choose_kernels(attn_job *job) {
     job->update = tern_attn_update_scalar;
     job->rows = NULL;
+    job->group = NULL;
     job->rows_keys = 0;
 #if defined(__x86_64__)
     switch (tern_active_isa()) {
@@ -281,6 +295,7 @@ static void choose_kernels(attn_job *job) {
         job->update = tern_attn_update_avx512;
         job->rows = tern_attn_rows_avx512;
         job->rows_keys = 16;
+        if (job->head_dim % 16 == 0) job->group = tern_attn_group_avx512;
         break;
     case TERN_ISA_AVX2:
         job->update = tern_attn_update_avx2;

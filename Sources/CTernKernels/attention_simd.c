@@ -95,6 +95,96 @@ __attribute__((target(TERN_TARGET_AVX512))) void tern_attn_update_avx512(
     }
 }
 
+/// Lane k of the result = the sum of the 16 lanes of v[k], for 8 vectors.
+__attribute__((target(TERN_TARGET_AVX512))) static inline __m256 sum8x16(const __m512 *v) {
+    __m256 h[8];
+    for (int k = 0; k < 8; k++)
+        h[k] = _mm256_add_ps(_mm512_castps512_ps256(v[k]),
+                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v[k]), 1)));
+    const __m256 h01 = _mm256_hadd_ps(h[0], h[1]), h23 = _mm256_hadd_ps(h[2], h[3]);
+    const __m256 h45 = _mm256_hadd_ps(h[4], h[5]), h67 = _mm256_hadd_ps(h[6], h[7]);
+    const __m256 lo = _mm256_hadd_ps(h01, h23), hi = _mm256_hadd_ps(h45, h67);
+    return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
+/// tern_attn_update_avx512 for R rows (the query heads of a GQA group at one position) that
+/// see the same n <= 64 keys: each K and V chunk is loaded once for all of them. Scores go 8
+/// keys at a time (R x 8 accumulators fit the registers); head_dim % 16 == 0.
+__attribute__((target(TERN_TARGET_AVX512))) static inline __attribute__((always_inline)) void
+attn_group_avx512(const tern_attn_row *rows, const int R, const float *k, const float *v, int64_t stride,
+                  int n, int head_dim, float scale, float *scores) {
+    __m512 vmax[3];
+    for (int r = 0; r < R; r++) vmax[r] = _mm512_set1_ps(*rows[r].m);
+    for (int i0 = 0; i0 < n; i0 += 8) {
+        const int cnt = n - i0 < 8 ? n - i0 : 8;
+        const float *ku[8];
+        __m512 dots[3][8];
+        for (int u = 0; u < 8; u++) {
+            ku[u] = k + (int64_t)(i0 + (u < cnt ? u : cnt - 1)) * stride;
+            for (int r = 0; r < R; r++) dots[r][u] = _mm512_setzero_ps();
+        }
+        for (int d = 0; d < head_dim; d += 16) {
+            __m512 qv[3];
+            for (int r = 0; r < R; r++) qv[r] = _mm512_loadu_ps(rows[r].q + d);
+            for (int u = 0; u < 8; u++) {
+                const __m512 kv = _mm512_loadu_ps(ku[u] + d);
+                for (int r = 0; r < R; r++) dots[r][u] = _mm512_fmadd_ps(qv[r], kv, dots[r][u]);
+            }
+        }
+        const __mmask16 mk = tail_mask(cnt);
+        for (int r = 0; r < R; r++) {
+            const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(sum8x16(dots[r]), _mm256_set1_ps(scale)));
+            _mm512_mask_storeu_ps(scores + 64 * r + i0, mk, sc);
+            vmax[r] = _mm512_mask_max_ps(vmax[r], mk, vmax[r], sc);
+        }
+    }
+    float corr[3];
+    for (int r = 0; r < R; r++) {
+        const float mx = _mm512_reduce_max_ps(vmax[r]);
+        __m512 psum = _mm512_setzero_ps();
+        for (int i = 0; i < n; i += 16) {
+            const __mmask16 mk = tail_mask(n - i);
+            const __m512 s = _mm512_maskz_loadu_ps(mk, scores + 64 * r + i);
+            const __m512 p = _mm512_maskz_mov_ps(mk, tern_exp512(_mm512_sub_ps(s, _mm512_set1_ps(mx))));
+            _mm512_mask_storeu_ps(scores + 64 * r + i, mk, p);
+            psum = _mm512_add_ps(psum, p);
+        }
+        const float m_old = *rows[r].m;
+        corr[r] = mx == m_old ? 1.0f : _mm512_cvtss_f32(tern_exp512(_mm512_set1_ps(m_old - mx)));
+        *rows[r].l = *rows[r].l * corr[r] + _mm512_reduce_add_ps(psum);
+        *rows[r].m = mx;
+    }
+    for (int d = 0; d < head_dim; d += 64) {
+        const int chunks = head_dim - d >= 64 ? 4 : (head_dim - d) / 16;
+        __m512 a[3][4];
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < 4; c++)
+                a[r][c] = c < chunks ? _mm512_mul_ps(_mm512_loadu_ps(rows[r].acc + d + 16 * c), _mm512_set1_ps(corr[r]))
+                                     : _mm512_setzero_ps();
+        for (int j = 0; j < n; j++) {
+            const float *vj = v + j * stride + d;
+            __m512 vv[4];
+            for (int c = 0; c < 4; c++) vv[c] = c < chunks ? _mm512_loadu_ps(vj + 16 * c) : _mm512_setzero_ps();
+            for (int r = 0; r < R; r++) {
+                const __m512 p = _mm512_set1_ps(scores[64 * r + j]);
+                for (int c = 0; c < 4; c++) a[r][c] = _mm512_fmadd_ps(p, vv[c], a[r][c]);
+            }
+        }
+        for (int r = 0; r < R; r++)
+            for (int c = 0; c < chunks; c++) _mm512_storeu_ps(rows[r].acc + d + 16 * c, a[r][c]);
+    }
+}
+
+__attribute__((target(TERN_TARGET_AVX512))) void tern_attn_group_avx512(
+    const tern_attn_row *rows, int nr, const float *k, const float *v, int64_t stride, int n, int head_dim,
+    float scale, float *scores) {
+    switch (nr) {
+    case 2: attn_group_avx512(rows, 2, k, v, stride, n, head_dim, scale, scores); break;
+    case 3: attn_group_avx512(rows, 3, k, v, stride, n, head_dim, scale, scores); break;
+    default: attn_group_avx512(rows, 1, k, v, stride, n, head_dim, scale, scores); break;
+    }
+}
+
 /// Lane k of the result = the sum of the 8 lanes of v[k].
 __attribute__((target(TERN_TARGET_AVX2))) static inline __m256 sum8x8(const __m256 *v) {
     const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);

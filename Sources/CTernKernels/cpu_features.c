@@ -77,3 +77,8 @@ tern_isa tern_active_isa(void) {
     if ((f & avx512) == avx512) return TERN_ISA_AVX512;
     return TERN_ISA_AVX2;
 }
+
+int tern_vnni_active(void) {
+    const int f = tern_cpu_features() & atomic_load_explicit(&feature_mask, memory_order_relaxed);
+    return tern_active_isa() == TERN_ISA_AVX512 && (f & TERN_CPU_AVX512VNNI) != 0;
+}

@@ -1,22 +1,27 @@
 // tern_matmul: Y [n_tokens, rows] = X [n_tokens, cols] · Wᵀ on W's blocks.
 //
 // Work is split over rows: each task takes a contiguous chunk of rows (a multiple of the
-// 4-row tile), enough tasks per thread that uneven progress evens out. Inside a task the
-// tokens go in blocks of TOKEN_BLOCK, so the activations of a block (at most
-// 64 x cols floats) stay in L2 while the task's rows stream past them; a row tile is read
-// from memory once per token block, and from L1 for the token tiles within it.
+// 4-row tile), long ones first and short ones last (guided self-scheduling), so that uneven
+// progress evens out and the threads finish together. Inside a task the tokens go in blocks
+// of TOKEN_BLOCK, so the activations of a block (at most 64 x cols floats) stay in L2 while
+// the task's rows stream past them; a row tile is read from memory once per token block,
+// and from L1 for the token tiles within it.
 //
 // Decode (one token) is bound by dequantizing W in registers more than by reading it (on a
 // Zen 4, SmolLM2's layers take 7.4 ms of CPU per token with the weights in cache and 8.3 ms
 // from DRAM), prefill by the FMAs; the SIMD kernels (matmul_avx2.c, matmul_avx512.c) serve
-// both with register tiles. The portable kernel below is the reference and the path for
-// types without a SIMD decoder. tern_matmul_many runs matrices that share an input in one
-// pool job, each row computed exactly as alone.
+// both with register tiles. One token of Q4_0 / Q4_1 on AVX-512 VNNI takes matmul_vnni.c
+// instead, which cuts x into int8 limbs once per call (in a per-thread buffer) and runs
+// integer dot products, ~1.4x faster. The portable kernel below is the reference and the
+// path for types without a SIMD decoder. tern_matmul_many runs matrices that share an input
+// in one pool job, each row computed exactly as alone.
 #include "tern_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
 
 enum {
     TOKEN_BLOCK = TERN_MM_TOKEN_BLOCK,
-    TASKS_PER_THREAD = 8,
     // A task below this many multiply-adds costs more to hand out than to run.
     MIN_TASK_MACS = 16384,
     PIECE = 256,  // values decoded at once by the portable kernel
@@ -60,13 +65,14 @@ static void mm_scalar(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
     }
 }
 
+enum { MAX_PARTS = 4, MAX_PART_TASKS = 64 };
+
 typedef struct {
     tern_mm_args args;
-    int64_t rows_per_task;
     int first_task;  // this part's first task in the pool run
+    int n_tasks;
+    int32_t start[MAX_PART_TASKS + 1];  // task i computes rows [start[i], start[i + 1])
 } mm_part;
-
-enum { MAX_PARTS = 4 };
 
 typedef struct {
     mm_part parts[MAX_PARTS];
@@ -82,8 +88,7 @@ static void mm_task(void *ctx, int task, int n_tasks) {
     while (job->parts[p].first_task > task) p--;
     const mm_part *part = &job->parts[p];
     const tern_mm_args *a = &part->args;
-    const int64_t r0 = (task - part->first_task) * part->rows_per_task;
-    const int64_t r1 = r0 + part->rows_per_task < a->rows ? r0 + part->rows_per_task : a->rows;
+    const int64_t r0 = part->start[task - part->first_task], r1 = part->start[task - part->first_task + 1];
     for (int64_t t0 = 0; t0 < a->n_tokens; t0 += TOKEN_BLOCK) {
         const int64_t t1 = t0 + TOKEN_BLOCK < a->n_tokens ? t0 + TOKEN_BLOCK : a->n_tokens;
         if (job->kernel) job->kernel(a, r0, r1, t0, t1);
@@ -103,16 +108,67 @@ static tern_mm_kernel kernel_for(int wtype) {
     return NULL;
 }
 
-/// Rows per task of one matrix: enough tasks per thread that uneven progress evens out,
-/// none below MIN_TASK_MACS, whole 4-row tiles.
-static int64_t rows_per_task(const tern_pool *pool, int64_t rows, int64_t cols, int64_t n_tokens) {
+/// Splits a matrix's rows into tasks, guided self-scheduling: each task takes half of the
+/// remaining rows shared by the threads, so the first tasks are long (few hand-outs) and the
+/// last ones short (the threads finish together); none below MIN_TASK_MACS, whole 4-row
+/// tiles. Fills start[0 ... n] and returns n.
+static int schedule_rows(const tern_pool *pool, int64_t rows, int64_t cols, int64_t n_tokens, int32_t *start) {
     const int64_t threads = tern_pool_threads(pool);
-    int64_t tasks = threads == 1 ? 1 : threads * TASKS_PER_THREAD;
-    const int64_t by_work = rows * cols * n_tokens / MIN_TASK_MACS;
-    if (tasks > by_work) tasks = by_work > 0 ? by_work : 1;
-    if (tasks > rows / 4) tasks = rows / 4 > 0 ? rows / 4 : 1;
-    const int64_t per = (rows + tasks - 1) / tasks;
-    return (per + 3) / 4 * 4;
+    int64_t unit = MIN_TASK_MACS / (cols * n_tokens);
+    unit = unit < 4 ? 4 : (unit + 3) / 4 * 4;
+    int n = 0;
+    int64_t r = 0;
+    start[0] = 0;
+    while (r < rows) {
+        int64_t size = threads == 1 ? rows : ((rows - r) / (2 * threads) + 3) / 4 * 4;
+        if (size < unit) size = unit;
+        if (size > rows - r || n == MAX_PART_TASKS - 1) size = rows - r;
+        r += size;
+        start[++n] = (int32_t)r;
+    }
+    return n;
+}
+
+/// The calling thread's buffer for prepared activations, grown as needed and freed when the
+/// thread exits; NULL if memory cannot be had.
+static pthread_key_t vnni_key;
+static pthread_once_t vnni_once = PTHREAD_ONCE_INIT;
+
+typedef struct {
+    size_t groups;  // capacity
+    tern_vnni_x x;
+} vnni_buffer;
+
+static void vnni_buffer_free(void *p) {
+    vnni_buffer *b = p;
+    free(b->x.limbs);
+    free(b);
+}
+
+static void vnni_key_create(void) { pthread_key_create(&vnni_key, vnni_buffer_free); }
+
+static tern_vnni_x *vnni_buffer_for(int64_t n_groups) {
+    pthread_once(&vnni_once, vnni_key_create);
+    vnni_buffer *b = pthread_getspecific(vnni_key);
+    if (b && b->groups >= (size_t)n_groups) return &b->x;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b || pthread_setspecific(vnni_key, b) != 0) {
+            free(b);
+            return NULL;
+        }
+    }
+    // One allocation: the limbs (3 x 128 bytes a group), then scale, sum4 and sum8 (16, 4
+    // and 8 floats a group).
+    uint8_t *mem = malloc((size_t)n_groups * (384 + 4 * 28));
+    if (!mem) return NULL;
+    free(b->x.limbs);
+    b->groups = (size_t)n_groups;
+    b->x.limbs = (int8_t *)mem;
+    b->x.scale = (float *)(mem + (size_t)n_groups * 384);
+    b->x.sum4 = b->x.scale + (size_t)n_groups * 16;
+    b->x.sum8 = b->x.sum4 + (size_t)n_groups * 4;
+    return &b->x;
 }
 
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
@@ -132,17 +188,27 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
         return;
     }
     mm_job job = {.n_parts = 0, .kernel = kernel_for(wtype), .wtype = wtype};
+    // One token of a type with a VNNI kernel: x is cut into limbs once for every row.
+    const tern_vnni_x *xq = NULL;
+#if defined(__x86_64__)
+    if (n_tokens == 1 && tern_vnni_active() && tern_mm_kernel_vnni(wtype)) {
+        tern_vnni_x *prepared = vnni_buffer_for((cols / 32 + 3) / 4);
+        if (prepared) {
+            tern_vnni_prepare(x, cols, prepared);
+            job.kernel = tern_mm_kernel_vnni(wtype);
+            xq = prepared;
+        }
+    }
+#endif
     int tasks = 0;
     for (int i = 0; i < n; i++) {
         if (rows[i] <= 0) continue;
         mm_part *part = &job.parts[job.n_parts++];
-        *part = (mm_part){
-            .args = {.w = w[i], .row_bytes = (size_t)row_bytes, .rows = rows[i], .cols = cols,
-                     .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate},
-            .rows_per_task = rows_per_task(pool, rows[i], cols, n_tokens),
-            .first_task = tasks,
-        };
-        tasks += (int)((rows[i] + part->rows_per_task - 1) / part->rows_per_task);
+        part->args = (tern_mm_args){.w = w[i], .row_bytes = (size_t)row_bytes, .rows = rows[i], .cols = cols,
+                                    .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate, .xq = xq};
+        part->first_task = tasks;
+        part->n_tasks = schedule_rows(pool, rows[i], cols, n_tokens, part->start);
+        tasks += part->n_tasks;
     }
     if (tasks > 0) tern_pool_run(pool, mm_task, &job, tasks);
 }

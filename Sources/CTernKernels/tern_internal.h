@@ -120,6 +120,7 @@ typedef struct {
     int64_t n_tokens;
     float *y;          // [n_tokens, rows]
     int accumulate;
+    const struct tern_vnni_x *xq;  // x prepared for the VNNI decode kernels, else NULL
 } tern_mm_args;
 
 /// Computes y[t, r] for r in [r0, r1), t in [t0, t1); t1 - t0 <= TERN_MM_TOKEN_BLOCK.
@@ -129,6 +130,24 @@ typedef void (*tern_mm_kernel)(const tern_mm_args *a, int64_t r0, int64_t r1, in
 /// The kernel of an ISA for a type, or NULL when that ISA has none for it.
 tern_mm_kernel tern_mm_kernel_avx2(int wtype);
 tern_mm_kernel tern_mm_kernel_avx512(int wtype);
+
+/// One token's activations x [cols] (cols % 32 == 0) cut for the AVX-512 VNNI decode kernels
+/// (matmul_vnni.c): per 32-value block b, three int8 limbs with x ≈ s_b·(l0 + l1/128 + l2/128²)
+/// to within max|x_b|·2⁻²², the scale and Σ x_b, in groups of 4 blocks.
+typedef struct tern_vnni_x {
+    int64_t n_blocks, n_groups;  // n_groups = ceil(n_blocks / 4); the last is padded with 0s
+    int8_t *limbs;  // [3, n_groups * 128], in the kernels' lane order
+    float *scale;   // [n_groups * 16]: s_b / 128², 4 times each
+    float *sum4;    // [n_groups * 4]: Σ x_b
+    float *sum8;    // [n_groups * 8]: 0, Σ x_b pairs
+} tern_vnni_x;
+/// Fills p (its buffers sized for ceil(cols / 128) groups) from x.
+void tern_vnni_prepare(const float *x, int64_t cols, tern_vnni_x *p);
+/// The one-token VNNI kernel of a type (Q4_0, Q4_1; a->xq set), or NULL.
+tern_mm_kernel tern_mm_kernel_vnni(int wtype);
+/// 1 if the VNNI decode kernels may run: the AVX-512 family and AVX512VNNI, both allowed by
+/// the mask.
+int tern_vnni_active(void);
 
 // ---- attention ---------------------------------------------------------------------
 
@@ -157,7 +176,16 @@ typedef struct {
     int lo, hi;
 } tern_attn_row;
 
+/// The online-softmax update of nr <= TERN_ATTN_GROUP_MAX rows that see the same n <= 64
+/// keys (k and v point at the first): decode's query heads of one GQA group, sharing every
+/// K and V load. head_dim % 16 == 0. scores: scratch of TERN_ATTN_GROUP_MAX * 64 floats.
+typedef void (*tern_attn_group)(const tern_attn_row *rows, int nr, const float *k, const float *v,
+                                int64_t stride, int n, int head_dim, float scale, float *scores);
+void tern_attn_group_avx512(const tern_attn_row *rows, int nr, const float *k, const float *v, int64_t stride,
+                            int n, int head_dim, float scale, float *scores);
+
 enum {
+    TERN_ATTN_GROUP_MAX = 3,
     TERN_ATTN_ROWS_MIN = 8,          // fewer rows are cheaper one at a time
     TERN_ATTN_ROWS_MAX_DIM = 256,    // head_dim bound of the transposed-key scratch
 };

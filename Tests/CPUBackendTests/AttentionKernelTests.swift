@@ -100,9 +100,12 @@ import Testing
 
     /// (block size, query heads, kv heads, head_dim, sliding window). Prefill chunks give
     /// the many-row kernel partial key groups (block 4), full ones (16) and several per
-    /// block (32); 70 heads over one kv head is more rows than a work item holds.
+    /// block (32); 70 heads over one kv head is more rows than a work item holds. Decode
+    /// rows of one GQA group share their keys (groups of 2, 3 and 6 = 3 + 3, head_dim 32,
+    /// 48 and 64 for the group kernel's partial and whole 64-dim chunks).
     @Test(arguments: [(4, 6, 2, 20, 0), (16, 6, 2, 64, 0), (16, 6, 2, 64, 6), (32, 6, 2, 20, 3),
-                      (32, 9, 3, 64, 0), (16, 4, 4, 16, 0), (4, 70, 1, 8, 0), (16, 3, 1, 200, 10)])
+                      (32, 9, 3, 64, 0), (16, 4, 4, 16, 0), (4, 70, 1, 8, 0), (16, 3, 1, 200, 10),
+                      (16, 4, 2, 32, 0), (16, 6, 1, 48, 5)])
     func pagedAttentionMatchesNaiveSoftmax(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, window: Int) throws {
         let batch = Self.makeBatch(blockSize: blockSize, nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
                                    seed: UInt64(blockSize * 1_000_000 + nHeads * 10_000 + headDim * 100 + window))

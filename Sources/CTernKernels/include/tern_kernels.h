@@ -74,7 +74,9 @@ void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, i
 /// Y [n_tokens, rows] = X [n_tokens, cols] · Wᵀ, computed on W's blocks directly (no
 /// dequantized copy). With accumulate != 0, Y += X · Wᵀ (a fused residual add).
 /// Activations stay f32 and sums are f32. One token: each block is dequantized in
-/// registers and multiplied with x. Several: a few rows at a time are dequantized into an
+/// registers and multiplied with x; on AVX-512 VNNI, Q4_0 and Q4_1 instead cut x once into
+/// three int8 limbs per block (x to within 2⁻²² of the block's largest |x|, see
+/// matmul_vnni.c) and take integer dot products: results within ~1e-6 of Σ|w·x|. Several: a few rows at a time are dequantized into an
 /// f32 panel in L1, once per 64 tokens, and multiplied as an f32 GEMM tile. Work is split
 /// over rows across the pool. y must not overlap x or w.
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
