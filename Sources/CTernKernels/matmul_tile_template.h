@@ -81,6 +81,9 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
 #pragma clang loop vectorize(disable) interleave(disable)
         for (int64_t b = 0; b < nb; b++) TILE_SCALES(piece + b * TILE_BB, scales + 2 * b);
         for (int64_t b = 0; b < nb; b++) {
+            // A line ahead per block (blocks are at most 34 bytes): the hardware prefetcher
+            // stops at each 4 KiB page and restarts with every task's rows.
+            _mm_prefetch((const char *)piece + b * TILE_BB + TERN_ROW_PREFETCH, _MM_HINT_T0);
 #pragma clang loop unroll(full)
             for (int c = 0; c < 32 / VL; c++) {
                 const VF w = TILE_DEQ_SCALED(piece + b * TILE_BB, c, scales + 2 * b);

@@ -125,7 +125,12 @@ static inline __attribute__((always_inline)) float q4_row(const uint8_t *row, co
     __m512 facc = _mm512_setzero_ps();
     __m256 macc = _mm256_setzero_ps();
     int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) q4_group(row + b * bb, p, b, bb, q4_1, 4, &facc, &macc);
+    for (; b + 4 <= nb; b += 4) {
+        // Two lines ahead per 80-byte group (see TERN_ROW_PREFETCH).
+        _mm_prefetch((const char *)row + b * bb + TERN_ROW_PREFETCH, _MM_HINT_T0);
+        _mm_prefetch((const char *)row + b * bb + TERN_ROW_PREFETCH + 64, _MM_HINT_T0);
+        q4_group(row + b * bb, p, b, bb, q4_1, 4, &facc, &macc);
+    }
     // The last 1-3 blocks: the missing ones read as 0 codes and 0 scales (their limbs, scales
     // and sums are 0 too), and nothing past the row is read.
     switch (nb - b) {
