@@ -41,8 +41,12 @@ public struct Sampler {
         applyProcessors(params: params, history: history)
         if params.temperature == 0 { return argmax() }
 
-        let inverseTemperature = 1 / params.temperature
-        for i in 0..<vocabulary { work[i] *= inverseTemperature }
+        if params.temperature != 1 {
+            let inverseTemperature = 1 / params.temperature
+            work.withUnsafeMutableBufferPointer { w in
+                for i in 0..<vocabulary { w[i] *= inverseTemperature }
+            }
+        }
         let candidates = candidatesAfterFilters(params: params)
         var generator = SplitMix64(seed: seed &+ UInt64(history.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15)
         let draw = Float(Double(generator.next() >> 11) * 0x1.0p-53)
@@ -75,13 +79,15 @@ public struct Sampler {
     }
 
     private func argmax() -> Int32 {
-        var best = 0
-        var bestValue = -Float.infinity
-        for (i, value) in work.enumerated() where value > bestValue {
-            best = i
-            bestValue = value
+        work.withUnsafeBufferPointer { w in
+            var best = 0
+            var bestValue = -Float.infinity
+            for i in 0..<w.count where w[i] > bestValue {
+                best = i
+                bestValue = w[i]
+            }
+            return Int32(best)
         }
-        return Int32(best)
     }
 
     /// How many of `order` survive the filters (most likely first when a filter needs ranks);
@@ -94,15 +100,27 @@ public struct Sampler {
         // out keeps the sort short without changing any draw measurably.
         let best = Int(argmax())
         let cutoff = work[best] - Self.negligibleLogitGap
+        // Per token this walks the whole vocabulary: raw pointers keep the loops free of
+        // bounds and uniqueness checks.
         order.removeAll(keepingCapacity: true)
-        for i in 0..<vocabulary where work[i] >= cutoff && work[i] > -.infinity { order.append(Int32(i)) }
+        order.reserveCapacity(vocabulary)
+        work.withUnsafeBufferPointer { w in
+            for i in 0..<vocabulary where w[i] >= cutoff && w[i] > -.infinity { order.append(Int32(i)) }
+        }
         if order.isEmpty { order.append(Int32(best)) }
         let needsOrder = topK < vocabulary || params.topP < 1 || params.minP > 0
         if !needsOrder {
             // Plain sampling: no filter looks at ranks, so the draw needs no sort.
+            let count = order.count
             weights.removeAll(keepingCapacity: true)
-            for token in order { weights.append((work[Int(token)] - work[best]).exponentiated) }
-            return order.count
+            weights.reserveCapacity(count)
+            work.withUnsafeBufferPointer { w in
+                order.withUnsafeBufferPointer { o in
+                    let top = w[best]
+                    for rank in 0..<count { weights.append((w[Int(o[rank])] - top).exponentiated) }
+                }
+            }
+            return count
         }
         order = work.withUnsafeBufferPointer { logits in
             topK < order.count
@@ -137,14 +155,16 @@ public struct Sampler {
     }
 
     private func pick(candidates: Int, uniform: Float) -> Int32 {
-        var total: Float = 0
-        for rank in 0..<candidates { total += weights[rank] }
-        var target = uniform * total
-        for rank in 0..<candidates {
-            target -= weights[rank]
-            if target < 0 { return order[rank] }
+        weights.withUnsafeBufferPointer { w in
+            var total: Float = 0
+            for rank in 0..<candidates { total += w[rank] }
+            var target = uniform * total
+            for rank in 0..<candidates {
+                target -= w[rank]
+                if target < 0 { return order[rank] }
+            }
+            return order[candidates - 1]
         }
-        return order[candidates - 1]
     }
 }
 
