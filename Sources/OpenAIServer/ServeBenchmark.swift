@@ -105,6 +105,10 @@ public struct ServeBenchmark: Sendable {
         var request = HTTPClientRequest(url: base + "/v1/completions")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        // A connection per request: llama-server (cpp-httplib) closes a kept-alive connection
+        // after a few requests, and a request sent on it as it closes fails
+        // (remoteConnectionClosed), about one in six at 16 at a time.
+        request.headers.add(name: "Connection", value: "close")
         if let apiKey = options.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         let start = ContinuousClock.now
         do {
