@@ -19,6 +19,17 @@ public final class CUDADevice: @unchecked Sendable {
     /// Kernel arguments are packed here before each launch, so that launching allocates nothing.
     private let argumentStorage = UnsafeMutableRawPointer.allocate(byteCount: 8 * 32, alignment: 8)
     private let argumentPointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 32)
+    /// CUlaunchConfig (56 bytes) and its one CUlaunchAttribute (72 bytes), for launches that
+    /// may overlap the kernel before them.
+    private let launchConfig = UnsafeMutableRawPointer.allocate(byteCount: 56 + 72, alignment: 8)
+    /// Launch kernels with programmatic stream serialization (sm_90+, CUDA 12+): a kernel may
+    /// start while the one before it finishes, and waits for it in `tern_grid_dependency`
+    /// before it reads what that one wrote. Off where the device or driver lacks it.
+    public var programmaticLaunch: Bool {
+        get { overlapLaunches }
+        set { overlapLaunches = newValue && computeCapability.major >= 9 && driver.cuLaunchKernelEx != nil }
+    }
+    private var overlapLaunches = false
 
     public init(ordinal: Int = 0) throws {
         let driver = try CUDADriver()
@@ -149,8 +160,10 @@ public final class CUDADevice: @unchecked Sendable {
     }
 
     /// Queues `function` on the stream with `arguments` in the kernel's parameter order.
+    /// `overlapsPrevious`: the kernel may start before the previous one ends (with
+    /// `programmaticLaunch` on); false for the first kernel after a copy.
     public func launch(_ function: CUhandle, name: StaticString, grid: (Int, Int, Int), block: (Int, Int, Int),
-                       sharedBytes: Int = 0, _ arguments: KernelArgument...) throws {
+                       sharedBytes: Int = 0, overlapsPrevious: Bool = true, _ arguments: KernelArgument...) throws {
         precondition(arguments.count <= 32, "too many kernel arguments")
         for (index, argument) in arguments.enumerated() {
             let slot = argumentStorage + index * 8
@@ -163,6 +176,21 @@ public final class CUDADevice: @unchecked Sendable {
             argumentPointers[index] = slot
         }
         guard grid.0 > 0, grid.1 > 0, grid.2 > 0 else { return }
+        if overlapLaunches, overlapsPrevious, let launchEx = driver.cuLaunchKernelEx {
+            let config = launchConfig
+            config.initializeMemory(as: UInt8.self, repeating: 0, count: 56 + 72)
+            for (index, value) in [grid.0, grid.1, grid.2, block.0, block.1, block.2, sharedBytes].enumerated() {
+                config.storeBytes(of: UInt32(value), toByteOffset: 4 * index, as: UInt32.self)
+            }
+            config.storeBytes(of: stream, toByteOffset: 32, as: OpaquePointer.self)
+            config.storeBytes(of: config + 56, toByteOffset: 40, as: UnsafeMutableRawPointer.self)
+            config.storeBytes(of: UInt32(1), toByteOffset: 48, as: UInt32.self)
+            // CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6, value: allowed = 1.
+            config.storeBytes(of: UInt32(6), toByteOffset: 56, as: UInt32.self)
+            config.storeBytes(of: Int32(1), toByteOffset: 64, as: Int32.self)
+            try driver.check(launchEx(config, function, argumentPointers, nil), "cuLaunchKernelEx(\(name))")
+            return
+        }
         try driver.check(
             driver.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block.0),
                                   UInt32(block.1), UInt32(block.2), UInt32(sharedBytes), stream,

@@ -41,6 +41,15 @@ final class CUDADriver: @unchecked Sendable {
     let cuEventRecord: @convention(c) (Handle?, Handle?) -> Int32
     let cuEventSynchronize: @convention(c) (Handle?) -> Int32
     let cuEventElapsedTime: @convention(c) (UnsafeMutablePointer<Float>, Handle?, Handle?) -> Int32
+    let cuStreamBeginCapture: @convention(c) (Handle?, Int32) -> Int32
+    /// cuLaunchKernelEx (CUDA 12+): nil on an older driver.
+    let cuLaunchKernelEx: (@convention(c) (UnsafeRawPointer, Handle?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                           UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32)?
+    let cuStreamEndCapture: @convention(c) (Handle?, UnsafeMutablePointer<Handle?>) -> Int32
+    let cuGraphInstantiateWithFlags: @convention(c) (UnsafeMutablePointer<Handle?>, Handle?, UInt64) -> Int32
+    let cuGraphLaunch: @convention(c) (Handle?, Handle?) -> Int32
+    let cuGraphDestroy: @convention(c) (Handle?) -> Int32
+    let cuGraphExecDestroy: @convention(c) (Handle?) -> Int32
     private let cuGetErrorName: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
     private let cuGetErrorString: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
 
@@ -78,6 +87,13 @@ final class CUDADriver: @unchecked Sendable {
         cuEventRecord = try lib.function("cuEventRecord")
         cuEventSynchronize = try lib.function("cuEventSynchronize")
         cuEventElapsedTime = try lib.function("cuEventElapsedTime")
+        cuStreamBeginCapture = try lib.function("cuStreamBeginCapture_v2")
+        cuLaunchKernelEx = try? lib.function("cuLaunchKernelEx")
+        cuStreamEndCapture = try lib.function("cuStreamEndCapture")
+        cuGraphInstantiateWithFlags = try lib.function("cuGraphInstantiateWithFlags")
+        cuGraphLaunch = try lib.function("cuGraphLaunch")
+        cuGraphDestroy = try lib.function("cuGraphDestroy")
+        cuGraphExecDestroy = try lib.function("cuGraphExecDestroy")
         cuGetErrorName = try lib.function("cuGetErrorName")
         cuGetErrorString = try lib.function("cuGetErrorString")
     }

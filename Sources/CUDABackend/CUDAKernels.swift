@@ -4,7 +4,14 @@ public final class CUDAKernels {
     let device: CUDADevice
     private let functions: [String: CUhandle]
     private let embeddingFunction, rmsNormFunction, qkvRopeFunction, siluMulFunction: CUhandle
-    private let attentionFunction, combineFunction, gemvFunction, sampleFunction, tiledAttentionFunction: CUhandle
+    private let attentionFunction, gemvFunction, sampleFunction, tiledAttentionFunction: CUhandle
+    private let mmaAttentionFunctions: [Int: CUhandle]
+    private let sampleFinishFunction: CUhandle
+    private let gemvSiluFunction: CUhandle
+    /// Pieces each logits row is cut into by the first sampling kernel (at most 32).
+    public static let samplingSlices = 32
+    /// The split attention compiled for a head size and a largest group: [headDim: [(maxGroup, kernel)]].
+    private let fixedAttentionFunctions: [Int: [(maxGroup: Int, function: CUhandle)]]
     /// Query rows (tokens × query heads of one KV head) in a tile of the tiled attention.
     public static let tiledAttentionRows = 64
     /// The largest head the tiled attention takes.
@@ -12,7 +19,11 @@ public final class CUDAKernels {
     /// The most tokens `gemv` takes; larger steps go to cuBLASLt.
     public static let gemvMaxTokens = 4
     /// Keys per attention piece below which splitting a sequence's keys further does not pay.
-    private static let minimumKeysPerPartition = 16
+    public static let minimumKeysPerPartition = 32
+    /// The most pieces the split attention's in-kernel merge takes.
+    public static let maximumPartitions = 64
+    /// Head sizes the tensor-core prompt attention takes (others use `tiledAttention`).
+    public static let mmaAttentionHeadDims: Set<Int> = [64, 128]
 
     /// Whether this start ran NVRTC (false: the module came from the cache), and how long
     /// getting and loading the module took.
@@ -35,10 +46,15 @@ public final class CUDAKernels {
         qkvRopeFunction = try function("tern_qkv_rope_cache")
         siluMulFunction = try function("tern_silu_mul")
         attentionFunction = try function("tern_attention_partial")
-        combineFunction = try function("tern_attention_combine")
         gemvFunction = try function("tern_gemv")
         sampleFunction = try function("tern_sample")
+        sampleFinishFunction = try function("tern_sample_finish")
+        gemvSiluFunction = try function("tern_gemv_silu")
         tiledAttentionFunction = try function("tern_attention_tiled")
+        mmaAttentionFunctions = [64: try function("tern_attention_mma64"), 128: try function("tern_attention_mma128")]
+        fixedAttentionFunctions = try [64, 128].reduce(into: [:]) { table, headDim in
+            table[headDim] = try [4, 8].map { (maxGroup: $0, function: try function("tern_attention_partial_d\(headDim)_g\($0)")) }
+        }
         try device.setMaxDynamicSharedMemory(tiledAttentionFunction,
                                              bytes: Self.tiledAttentionSharedBytes(headDim: Self.tiledAttentionMaxHeadDim))
         self.compiled = compiled
@@ -49,6 +65,7 @@ public final class CUDAKernels {
     /// out [tokens, hidden] f32 = table [vocab, hidden] bf16 rows `ids` [tokens] i32.
     public func embedding(table: CUdeviceptr, ids: CUdeviceptr, out: CUdeviceptr, tokens: Int, hidden: Int) throws {
         try device.launch(embeddingFunction, name: "tern_embedding", grid: (tokens, 1, 1), block: (256, 1, 1),
+                          overlapsPrevious: false,
                           .pointer(table), .pointer(ids), .pointer(out), .int32(Int32(hidden)))
     }
 
@@ -97,13 +114,31 @@ public final class CUDAKernels {
                           .int32(Int32(tokens)), .int32(outputF32 ? 1 : 0), .int32(accumulate ? 1 : 0))
     }
 
+    /// The gate/up GEMV and the SiLU in one launch, for at most `gemvMaxTokens` tokens:
+    /// out [tokens, intermediate] bf16 = silu(x · gateᵀ) · (x · upᵀ) with x [tokens, k] bf16 and
+    /// gateUp [2 · intermediate, k] bf16 (gate rows first); intermediate a multiple of 4, k of 8.
+    public func gemvSilu(gateUp: CUdeviceptr, input: CUdeviceptr, out: CUdeviceptr, tokens: Int, intermediate: Int,
+                         k: Int) throws {
+        precondition(tokens <= Self.gemvMaxTokens && k % 8 == 0 && intermediate % 4 == 0,
+                     "gemvSilu takes at most 4 tokens, k % 8 == 0 and intermediate % 4 == 0")
+        try device.launch(gemvSiluFunction, name: "tern_gemv_silu", grid: (intermediate / 4, 1, 1), block: (256, 1, 1),
+                          .pointer(gateUp), .pointer(input), .pointer(out), .int32(Int32(intermediate)),
+                          .int32(Int32(k)), .int32(Int32(tokens)))
+    }
+
     /// ids [rows] i32 from logits [rows, vocab] f32: greedy where temperatures [rows] f32 is 0,
-    /// else a seeded draw (Gumbel-max) keyed by keys [rows] u64.
-    public func sample(logits: CUdeviceptr, temperatures: CUdeviceptr, keys: CUdeviceptr, ids: CUdeviceptr,
-                       rows: Int, vocabulary: Int) throws {
-        try device.launch(sampleFunction, name: "tern_sample", grid: (rows, 1, 1), block: (1024, 1, 1),
+    /// else a seeded draw (Gumbel-max) keyed by keys [rows] u64. Each row is cut into
+    /// `samplingSlices` pieces searched in parallel; `candidates` holds rows × slices pairs.
+    public func sample(logits: CUdeviceptr, temperatures: CUdeviceptr, keys: CUdeviceptr,
+                       candidates: SamplingCandidates, ids: CUdeviceptr, rows: Int, vocabulary: Int) throws {
+        precondition(rows <= candidates.rows, "more sampling rows than candidate room")
+        let slices = Self.samplingSlices
+        try device.launch(sampleFunction, name: "tern_sample", grid: (rows, slices, 1), block: (256, 1, 1),
                           .pointer(logits), .int32(Int32(vocabulary)), .pointer(temperatures), .pointer(keys),
-                          .pointer(ids))
+                          .pointer(candidates.values.address), .pointer(candidates.ids.address))
+        try device.launch(sampleFinishFunction, name: "tern_sample_finish", grid: (rows, 1, 1), block: (32, 1, 1),
+                          .pointer(candidates.values.address), .pointer(candidates.ids.address),
+                          .int32(Int32(slices)), .pointer(ids))
     }
 
     static func tiledAttentionSharedBytes(headDim: Int) -> Int {
@@ -127,36 +162,88 @@ public final class CUDAKernels {
                           .int32(Int32(slidingWindow)), .pointer(out))
     }
 
+    /// How many pieces `pagedAttention` cuts each (token, KV head)'s keys into: enough blocks
+    /// to fill the GPU several times over, no piece shorter than `minimumKeysPerPartition`
+    /// keys at `maxSequenceLength`, within the partials' capacity.
+    public func decodePartitions(tokens: Int, heads: Int, kvHeads: Int, maxSequenceLength: Int,
+                                 capacity: Int) -> Int {
+        Self.decodePartitions(tokens: tokens, heads: heads, kvHeads: kvHeads, maxSequenceLength: maxSequenceLength,
+                              capacity: capacity, multiprocessors: device.multiprocessorCount)
+    }
+
+    /// `decodePartitions` for a GPU of `multiprocessors` SMs.
+    public static func decodePartitions(tokens: Int, heads: Int, kvHeads: Int, maxSequenceLength: Int, capacity: Int,
+                                        multiprocessors: Int) -> Int {
+        let rows = max(1, tokens * kvHeads)
+        let wanted = (4 * multiprocessors + rows - 1) / rows
+        let useful = max(1, (maxSequenceLength + minimumKeysPerPartition - 1) / minimumKeysPerPartition)
+        return max(1, min(wanted, useful, maximumPartitions, capacity / max(1, tokens * heads)))
+    }
+
+    static func attentionPartialSharedBytes(group: Int, headDim: Int) -> Int {
+        let slices = 128 / (headDim / 8)
+        return (group * headDim + group * 64 + slices * group * headDim + 24) * 4 + 64 * 8
+    }
+
     /// Paged attention of query [tokens, heads, headDim] bf16 over the caches through
     /// blockTable [sequences, maxBlocks] i32, with queryStart [sequences + 1] and
-    /// sequenceLengths [sequences] i32; out [tokens, heads · headDim] bf16. `maxSequenceLength`
-    /// (the longest context of the step) sets how finely keys are split across the GPU.
+    /// sequenceLengths [sequences] i32; out [tokens, heads · headDim] bf16. Each (token, KV
+    /// head)'s keys are split into at most `partitions` pieces (see `decodePartitions`) that
+    /// the device sizes from the sequence's length; the last piece of each merges them.
     /// heads / kvHeads at most 8; headDim a multiple of 32, at most 256.
     public func pagedAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
                                queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
-                               tokens: Int, sequences: Int, maxBlocks: Int, maxSequenceLength: Int, blockSize: Int,
+                               tokens: Int, sequences: Int, maxBlocks: Int, partitions: Int, blockSize: Int,
                                heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int,
                                partials: AttentionPartials, out: CUdeviceptr) throws {
-        let rows = tokens * kvHeads
-        let wanted = (2 * device.multiprocessorCount + rows - 1) / rows
-        let useful = max(1, maxSequenceLength / Self.minimumKeysPerPartition)
-        let partitions = max(1, min(wanted, useful, partials.capacity / (tokens * heads)))
+        precondition(partitions >= 1 && partitions <= Self.maximumPartitions
+                     && tokens * heads * partitions <= max(partials.capacity, tokens * heads),
+                     "attention partitions exceed the partials' capacity")
         let group = heads / kvHeads
-        let shared = group * (headDim + 128) * 4 + 128 * 8
-        try device.launch(attentionFunction, name: "tern_attention_partial", grid: (tokens, kvHeads, partitions),
-                          block: (128, 1, 1), sharedBytes: shared,
+        // A head size known at compile time lets every load of a tile be in flight at once.
+        let function = fixedAttentionFunctions[headDim]?.first { group <= $0.maxGroup }?.function ?? attentionFunction
+        try device.launch(function, name: "tern_attention_partial", grid: (tokens, kvHeads, partitions),
+                          block: (128, 1, 1), sharedBytes: Self.attentionPartialSharedBytes(group: group, headDim: headDim),
                           .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
                           .pointer(sequenceLengths), .pointer(blockTable), .int32(Int32(sequences)),
                           .int32(Int32(maxBlocks)), .int32(Int32(blockSize)), .int32(Int32(heads)),
                           .int32(Int32(kvHeads)), .int32(Int32(headDim)), .float(1 / Float(headDim).squareRoot()),
-                          .int32(Int32(slidingWindow)), .pointer(partials.values.address),
-                          .pointer(partials.maxima.address), .pointer(partials.sums.address))
-        try device.launch(combineFunction, name: "tern_attention_combine", grid: (tokens, heads, 1),
-                          block: (headDim, 1, 1),
+                          .int32(Int32(slidingWindow)), .int32(Int32(Self.minimumKeysPerPartition)),
                           .pointer(partials.values.address), .pointer(partials.maxima.address),
-                          .pointer(partials.sums.address), .pointer(out), .int32(Int32(heads)),
-                          .int32(Int32(headDim)), .int32(Int32(partitions)))
+                          .pointer(partials.sums.address), .pointer(partials.counters.address), .pointer(out))
     }
+
+    /// `tiledAttention` on the tensor cores, for headDim in `mmaAttentionHeadDims`.
+    public func mmaAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
+                             queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
+                             tiles: CUdeviceptr, tileCount: Int, maxBlocks: Int, blockSize: Int, heads: Int,
+                             kvHeads: Int, headDim: Int, slidingWindow: Int, out: CUdeviceptr) throws {
+        guard let function = mmaAttentionFunctions[headDim] else {
+            throw CUDAError.unsupported("no tensor-core attention kernel for head_dim \(headDim)")
+        }
+        let log2e: Float = 1.4426950408889634
+        try device.launch(function, name: "tern_attention_mma", grid: (tileCount, kvHeads, 1),
+                          block: (128, 1, 1), sharedBytes: 2 * 64 * (headDim + 8) * 2,
+                          .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
+                          .pointer(sequenceLengths), .pointer(blockTable), .pointer(tiles), .int32(Int32(maxBlocks)),
+                          .int32(Int32(blockSize)), .int32(Int32(heads)), .int32(Int32(kvHeads)),
+                          .float(log2e / Float(headDim).squareRoot()), .int32(Int32(slidingWindow)), .pointer(out))
+    }
+}
+
+/// Scratch of the two-step sampling: per row and slice the best score and its token id.
+public final class SamplingCandidates {
+    public let rows: Int
+    let values: DeviceMemory
+    let ids: DeviceMemory
+
+    public init(device: CUDADevice, rows: Int) throws {
+        self.rows = rows
+        values = try device.allocate(bytes: rows * CUDAKernels.samplingSlices * 4, label: "sampling candidates")
+        ids = try device.allocate(bytes: rows * CUDAKernels.samplingSlices * 4, label: "sampling candidate ids")
+    }
+
+    public var bytes: Int { values.bytes + ids.bytes }
 }
 
 /// Scratch of the split attention: per (token, head, piece) a weighted value vector
@@ -166,13 +253,17 @@ public final class AttentionPartials {
     let values: DeviceMemory
     let maxima: DeviceMemory
     let sums: DeviceMemory
+    /// Pieces finished per (token, KV head) [counterCount] i32: zero between launches.
+    let counters: DeviceMemory
 
-    public init(device: CUDADevice, capacity: Int, headDim: Int) throws {
+    public init(device: CUDADevice, capacity: Int, headDim: Int, counterCount: Int) throws {
         self.capacity = capacity
         values = try device.allocate(bytes: capacity * headDim * 4, label: "attention partials")
         maxima = try device.allocate(bytes: capacity * 4, label: "attention maxima")
         sums = try device.allocate(bytes: capacity * 4, label: "attention sums")
+        counters = try device.allocate(bytes: counterCount * 4, label: "attention piece counters")
+        try device.zero(counters.address, bytes: counterCount * 4)
     }
 
-    public var bytes: Int { values.bytes + maxima.bytes + sums.bytes }
+    public var bytes: Int { values.bytes + maxima.bytes + sums.bytes + counters.bytes }
 }

@@ -3,6 +3,7 @@ extension KernelSource {
     static let elementwise = #"""
 // out [T, hidden] f32 = table[ids[t]] (bf16 rows). grid T, any block.
 extern "C" __global__ void tern_embedding(const bf16_t *table, const int *ids, float *out, int hidden) {
+    tern_grid_dependency();
     const long long t = blockIdx.x;
     const bf16_t *row = table + (long long)ids[t] * hidden;
     for (int i = threadIdx.x; i < hidden; i += blockDim.x) out[t * hidden + i] = bf16_to_float(row[i]);
@@ -12,6 +13,7 @@ extern "C" __global__ void tern_embedding(const bf16_t *table, const int *ids, f
 // grid R, block a multiple of 32.
 extern "C" __global__ void tern_rmsnorm(const float *x, const int *rows, const float *weight, bf16_t *out,
                                         int dim, float eps) {
+    tern_grid_dependency();
     __shared__ float scratch[32];
     const long long r = blockIdx.x;
     const float *in = x + (long long)(rows ? rows[r] : r) * dim;
@@ -30,6 +32,7 @@ extern "C" __global__ void tern_qkv_rope_cache(
         const float *inv_freq, const int *positions, const long long *slots,
         bf16_t *q_out, bf16_t *k_cache, bf16_t *v_cache,
         int heads, int kv_heads, int head_dim, int rotary_dim, int neox, float eps) {
+    tern_grid_dependency();
     extern __shared__ float shared[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     const long long t = blockIdx.x;
@@ -95,6 +98,7 @@ extern "C" __global__ void tern_qkv_rope_cache(
 
 // out [T, inter] bf16 = silu(gate) * up, with gate_up [T, 2 * inter] bf16 (gate first).
 extern "C" __global__ void tern_silu_mul(const bf16_t *gate_up, bf16_t *out, int inter, long long total) {
+    tern_grid_dependency();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
          i += (long long)gridDim.x * blockDim.x) {
         const long long t = i / inter, j = i % inter;

@@ -17,6 +17,7 @@ extern "C" __global__ void tern_attention_tiled(
         const int *query_start, const int *seq_lens, const int *block_table, const int *tiles,
         int max_blocks, int block_size, int heads, int kv_heads, int head_dim, float scale, int window,
         bf16_t *out) {
+    tern_grid_dependency();
     extern __shared__ float shared[];
     const int D = head_dim, half_dim = head_dim / 2;
     float *qs = shared;                                           // [ROWS][D + 1]

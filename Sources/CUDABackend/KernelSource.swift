@@ -9,11 +9,13 @@ public enum KernelSource {
     /// Every kernel's entry point, as looked up in the compiled module.
     public static let functionNames = [
         "tern_embedding", "tern_rmsnorm", "tern_qkv_rope_cache", "tern_silu_mul",
-        "tern_attention_partial", "tern_attention_combine", "tern_gemv", "tern_sample", "tern_attention_tiled",
+        "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_sample", "tern_sample_finish", "tern_attention_tiled",
+        "tern_attention_mma64", "tern_attention_mma128", "tern_attention_partial_d64_g4",
+        "tern_attention_partial_d64_g8", "tern_attention_partial_d128_g4", "tern_attention_partial_d128_g8",
     ]
 
     /// The whole module: helpers, then the element-wise, attention, GEMV and sampling kernels.
-    public static var module: String { helpers + elementwise + attention + tiledAttention + gemv + sampling }
+    public static var module: String { helpers + elementwise + attention + tiledAttention + mmaAttention + gemv + sampling }
 
     static let helpers = #"""
 typedef unsigned short bf16_t;
@@ -29,6 +31,24 @@ __device__ __forceinline__ bf16_t float_to_bf16(float f) {
     if ((u & 0x7fffffffu) > 0x7f800000u) return (bf16_t)((u >> 16) | 0x40u);
     u += 0x7fffu + ((u >> 16) & 1u);
     return (bf16_t)(u >> 16);
+}
+
+// Programmatic dependent launch (sm_90): a kernel launched to overlap the one before it waits
+// here until that one has finished and its writes are visible, then lets the next kernel start
+// launching. Without the launch attribute the wait returns at once. Every kernel calls this
+// before it reads anything an earlier kernel wrote.
+__device__ __forceinline__ void tern_grid_dependency() {
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;\n" :::);
+}
+
+__device__ __forceinline__ void unpack_bf16x8(uint4 v, float *out) {
+    const unsigned int words[4] = {v.x, v.y, v.z, v.w};
+    #pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        out[2 * i] = __uint_as_float(words[i] << 16);
+        out[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+    }
 }
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -28,6 +28,9 @@ public struct LoadOptions: Sendable {
     /// The largest step the GPU buffers are sized for: tokens, and sequences.
     public var maxBatchTokens: Int = 8192
     public var maxSequences: Int = 256
+    /// Replay CUDA graphs for decode steps (off: every step launches its kernels, vLLM's
+    /// `--enforce-eager`).
+    public var cudaGraphs: Bool = true
 
     public init() {}
 }
@@ -85,7 +88,7 @@ public final class LoadedModel {
             let model = try LlamaCUDAModel(
                 config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
                 maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,
-                memoryUtilization: options.gpuMemoryUtilization, logger: logger)
+                memoryUtilization: options.gpuMemoryUtilization, cudaGraphs: options.cudaGraphs, logger: logger)
             executor = model
             logger.info("model ready", metadata: [
                 "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",

@@ -17,6 +17,7 @@ final class StepBuffers {
     /// Pinned host copy of the logits [B', vocab] f32, returned by `execute`.
     let hostLogits: UnsafeMutablePointer<Float>
     let sampledIDs: DeviceMemory    // [B'] i32
+    let samplingCandidates: SamplingCandidates
     /// Pinned host copy of the sampled ids [B'], returned by `executeSampling`.
     let hostSampledIDs: UnsafeMutablePointer<Int32>
     let maxBlocksPerSequence: Int
@@ -60,10 +61,11 @@ final class StepBuffers {
         logits = try buffer(maxSequences * c.vocabularySize, 4, "logits")
         // Room to split each (token, head) of a full step in two, and a short step much more.
         partials = try AttentionPartials(device: device, capacity: max(2 * maxTokens * c.headCount, 1 << 14),
-                                         headDim: c.headDim)
+                                         headDim: c.headDim, counterCount: maxTokens * c.kvHeadCount)
         hostLogits = try device.allocateHost(bytes: maxSequences * c.vocabularySize * 4)
             .bindMemory(to: Float.self, capacity: maxSequences * c.vocabularySize)
         sampledIDs = try buffer(maxSequences, 4, "sampled ids")
+        samplingCandidates = try SamplingCandidates(device: device, rows: maxSequences)
         hostSampledIDs = try device.allocateHost(bytes: maxSequences * 4).bindMemory(to: Int32.self, capacity: maxSequences)
         self.maxBlocksPerSequence = maxBlocksPerSequence
         tokensPerTile = max(1, CUDAKernels.tiledAttentionRows / (c.headCount / c.kvHeadCount))
@@ -71,7 +73,7 @@ final class StepBuffers {
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
         hostInputs = try device.allocateHost(bytes: inputCapacity)
         bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, sampledIDs, inputs]
-            .reduce(partials.bytes) { $0 + $1.bytes }
+            .reduce(partials.bytes + samplingCandidates.bytes) { $0 + $1.bytes }
     }
 
     /// Packs `batch` (and the sampling of its logits rows, if given) and queues its copy to the
@@ -120,6 +122,67 @@ final class StepBuffers {
         }
         attentionTiles = place(tiles)
         attentionTileCount = tiles.count / 3
+        maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
+        try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
+    }
+
+    /// Packs the decode step `batch` (one token a sequence, each a logits row) padded to
+    /// `bucket` sequences, with the block table at row stride `maxBlocks`, and queues its copy.
+    /// The layout depends only on (`bucket`, `maxBlocks`), so a graph captured after one such
+    /// upload reads every later one. Padding rows write no cache slot (-1), attend to one key
+    /// of the null block and sample greedily; their results are ignored.
+    func uploadPadded(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?, bucket: Int, maxBlocks: Int,
+                      device: CUDADevice) throws {
+        let n = batch.sequenceCount
+        guard n <= bucket, batch.tokenCount == n, batch.maxBlocksPerSequence <= maxBlocks,
+              maxBlocks <= maxBlocksPerSequence, bucket * (64 + 4 * maxBlocks) + 16 * 12 <= inputCapacity else {
+            throw CUDAError.unsupported("decode step of \(n) sequences does not fit the graph bucket \(bucket) x \(maxBlocks) blocks")
+        }
+        var offset = 0
+        func region<T>(_ count: Int, _ type: T.Type) -> (UnsafeMutablePointer<T>, CUdeviceptr) {
+            let pointer = (hostInputs + offset).bindMemory(to: T.self, capacity: count)
+            let address = inputs.address + UInt64(offset)
+            offset += (count * MemoryLayout<T>.stride + 15) & ~15
+            return (pointer, address)
+        }
+        let (slots, slotAddress) = region(bucket, Int64.self)
+        let (ids, idAddress) = region(bucket, Int32.self)
+        let (positionValues, positionAddress) = region(bucket, Int32.self)
+        let (starts, startAddress) = region(bucket + 1, Int32.self)
+        let (lengths, lengthAddress) = region(bucket, Int32.self)
+        let (indices, indexAddress) = region(bucket, Int32.self)
+        let (table, tableAddress) = region(bucket * maxBlocks, Int32.self)
+        let (temperatureValues, temperatureAddress) = region(bucket, Float.self)
+        let (keys, keyAddress) = region(bucket, UInt64.self)
+        let width = batch.maxBlocksPerSequence
+        table.initialize(repeating: 0, count: bucket * maxBlocks)
+        batch.blockTable.withUnsafeBufferPointer { source in
+            for row in 0..<n {
+                (table + row * maxBlocks).update(from: source.baseAddress! + row * width, count: width)
+            }
+        }
+        for i in 0..<bucket {
+            let real = i < n
+            slots[i] = real ? batch.slotMapping[i] : -1
+            ids[i] = real ? batch.tokenIDs[i] : 0
+            positionValues[i] = real ? batch.positions[i] : 0
+            starts[i] = Int32(i)
+            lengths[i] = real ? batch.sequenceLengths[i] : 1
+            indices[i] = Int32(i)
+            temperatureValues[i] = real ? sampling?[i].temperature ?? 0 : 0
+            keys[i] = real ? sampling?[i].key ?? 0 : 0
+        }
+        starts[bucket] = Int32(bucket)
+        slotMapping = slotAddress
+        tokenIDs = idAddress
+        positions = positionAddress
+        queryStartLocations = startAddress
+        sequenceLengths = lengthAddress
+        logitsIndices = indexAddress
+        blockTable = tableAddress
+        temperatures = temperatureAddress
+        samplingKeys = keyAddress
+        attentionTileCount = 0
         maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
         try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
     }

@@ -8,9 +8,7 @@ extension LlamaCUDAModel: DeviceSampling {
         let b = buffers
         try device.makeCurrent()
         try profiler?.beginStep()
-        if try forward(batch, sampling: rows) {
-            try kernels.sample(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,
-                               ids: b.sampledIDs.address, rows: rows.count, vocabulary: config.vocabularySize)
+        if try run(batch, sampling: rows), !rows.isEmpty {
             try device.copyAsync(to: b.hostSampledIDs, from: b.sampledIDs.address, bytes: rows.count * 4)
         }
         try device.synchronize()

@@ -31,13 +31,18 @@ public final class LlamaCUDAModel: ModelExecutor {
     let buffers: StepBuffers
     let rope: RotaryEmbedding
     let profiler: StepProfiler?
+    let logger: Logger
+    /// Decode steps replay captured graphs (false: `--enforce-eager`, or a capture failed).
+    var graphsEnabled: Bool
+    var graphs: [GraphKey: CUDAGraph] = [:]
 
     /// Uploads `weights`, compiles or loads the kernels, and sizes the KV pool to fill
     /// `memoryUtilization` of the device's memory (or `maxCacheBlocks` if smaller).
     /// `maxModelLen` bounds the block table's rows.
     public init(config: ModelConfig, weights hostWeights: LlamaWeights, device: CUDADevice, blockSize: Int,
                 maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
-                maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), logger: Logger) throws {
+                maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), cudaGraphs: Bool = true,
+                logger: Logger) throws {
         guard config.headDim <= 256, config.headDim % 32 == 0 else {
             throw CUDAError.unsupported("head_dim \(config.headDim) is not supported by the attention kernels (a multiple of 32, at most 256)")
         }
@@ -55,6 +60,10 @@ public final class LlamaCUDAModel: ModelExecutor {
         self.blockSize = blockSize
         self.maxBatchTokens = maxBatchTokens
         self.maxSequences = maxSequences
+        self.logger = logger
+        graphsEnabled = cudaGraphs
+        // Kernels overlap their neighbours' launch and ramp (TERN_CUDA_PDL=0 turns this off).
+        device.programmaticLaunch = ProcessInfo.processInfo.environment["TERN_CUDA_PDL"] != "0"
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
         profiler = try StepProfiler.fromEnvironment(device: device)
@@ -97,7 +106,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         // The engine may step on another thread than the one that loaded the model (serve).
         try device.makeCurrent()
         try profiler?.beginStep()
-        if try forward(batch, sampling: nil) {
+        if try run(batch, sampling: nil) {
             try device.copyAsync(to: buffers.hostLogits, from: buffers.logits.address,
                                  bytes: rows * config.vocabularySize * 4)
         }
@@ -106,34 +115,65 @@ public final class LlamaCUDAModel: ModelExecutor {
         return UnsafeBufferPointer(start: buffers.hostLogits, count: rows * config.vocabularySize)
     }
 
-    /// Queues the forward pass of `batch` up to the logits [B', vocab] f32 in `buffers.logits`;
-    /// false when there is nothing to compute (no token or no logits row).
-    func forward(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?) throws -> Bool {
-        let c = config
-        let tokens = batch.tokenCount
-        let rows = batch.logitsIndices.count
-        guard tokens > 0 else { return false }
+    /// Queues `batch` up to the logits [B', vocab] f32 in `buffers.logits` and, with
+    /// `sampling`, the sampled ids [B'] in `buffers.sampledIDs`: a decode step through its
+    /// captured graph, any other step kernel by kernel. False when there is nothing to compute.
+    func run(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?) throws -> Bool {
+        guard batch.tokenCount > 0 else { return false }
+        if let key = graphKey(for: batch, sampling: sampling != nil) {
+            try buffers.uploadPadded(batch, sampling: sampling, bucket: key.bucket, maxBlocks: key.maxBlocks,
+                                     device: device)
+            if let graph = try graph(for: key) {
+                try graph.launch()
+                return true
+            }
+        }
         try buffers.upload(batch, sampling: sampling, limits: (maxBatchTokens, maxSequences), device: device)
+        return try forward(eagerShape(batch), sampling: sampling != nil)
+    }
+
+    /// The launch sizes of `batch` run kernel by kernel.
+    func eagerShape(_ batch: ForwardBatch) -> StepShape {
+        let tokens = batch.tokenCount
+        let prompt = tokens > batch.sequenceCount && config.headDim <= CUDAKernels.tiledAttentionMaxHeadDim
+            && config.headDim % 8 == 0
+        let partitions = prompt ? 1 : kernels.decodePartitions(
+            tokens: tokens, heads: config.headCount, kvHeads: config.kvHeadCount,
+            maxSequenceLength: buffers.maxSequenceLength, capacity: buffers.partials.capacity)
+        return StepShape(tokens: tokens, sequences: batch.sequenceCount, rows: batch.logitsIndices.count,
+                         maxBlocks: batch.maxBlocksPerSequence, partitions: partitions, prompt: prompt)
+    }
+
+    /// Queues the forward pass of a step of `shape` over the inputs in `buffers`, up to the
+    /// logits (and the sampled ids); false when no row needs logits. Reads nothing from the
+    /// host, so that it can be captured into a graph.
+    func forward(_ shape: StepShape, sampling: Bool) throws -> Bool {
+        let c = config
         let b = buffers
         try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
-                              tokens: tokens, hidden: c.hiddenSize)
+                              tokens: shape.tokens, hidden: c.hiddenSize)
         for (index, layer) in weights.layers.enumerated() {
-            try attentionBlock(layer: layer, index: index, batch: batch)
-            try mlpBlock(layer: layer, tokens: tokens)
+            try attentionBlock(layer: layer, index: index, shape: shape)
+            try mlpBlock(layer: layer, tokens: shape.tokens)
         }
-        guard rows > 0 else { return false }
+        guard shape.rows > 0 else { return false }
         // Only the rows that sample need the final norm and the (large) LM head.
         try kernels.rmsNorm(input: b.residual.address, rows: b.logitsIndices, weight: weights.finalNorm.address,
-                            out: b.lastHidden.address, count: rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
+                            out: b.lastHidden.address, count: shape.rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
         try linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
-                   tokens: rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
+                   tokens: shape.rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
+        if sampling {
+            try kernels.sample(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,
+                               candidates: b.samplingCandidates, ids: b.sampledIDs.address, rows: shape.rows,
+                               vocabulary: c.vocabularySize)
+        }
         return true
     }
 
-    private func attentionBlock(layer: CUDALlamaWeights.Layer, index: Int, batch: ForwardBatch) throws {
+    private func attentionBlock(layer: CUDALlamaWeights.Layer, index: Int, shape: StepShape) throws {
         let c = config
         let b = buffers
-        let tokens = batch.tokenCount
+        let tokens = shape.tokens
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.attentionNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
         try linear(input: b.normed.address, weight: layer.qkv.address, output: b.qkv.address, tokens: tokens,
@@ -147,12 +187,19 @@ public final class LlamaCUDAModel: ModelExecutor {
             neox: rope.style == .neox, eps: c.rmsNormEpsilon)
         let keyCache = cacheAddress(layer: index, value: false)
         let valueCache = cacheAddress(layer: index, value: true)
-        if tokens > batch.sequenceCount && c.headDim <= CUDAKernels.tiledAttentionMaxHeadDim && c.headDim % 8 == 0 {
-            // Prompt tokens in the step: tiles of queries share each K/V read.
+        if shape.prompt && CUDAKernels.mmaAttentionHeadDims.contains(c.headDim) {
+            // Prompt tokens in the step: tiles of queries on the tensor cores.
+            try kernels.mmaAttention(
+                query: b.query.address, keyCache: keyCache, valueCache: valueCache,
+                queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
+                tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: shape.maxBlocks,
+                blockSize: blockSize, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                slidingWindow: c.slidingWindow, out: b.attention.address)
+        } else if shape.prompt {
             try kernels.tiledAttention(
                 query: b.query.address, keyCache: keyCache, valueCache: valueCache,
                 queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
-                tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: batch.maxBlocksPerSequence,
+                tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: shape.maxBlocks,
                 blockSize: blockSize, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                 slidingWindow: c.slidingWindow, out: b.attention.address)
         } else {
@@ -160,8 +207,8 @@ public final class LlamaCUDAModel: ModelExecutor {
             try kernels.pagedAttention(
                 query: b.query.address, keyCache: keyCache, valueCache: valueCache,
                 queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
-                tokens: tokens, sequences: batch.sequenceCount, maxBlocks: batch.maxBlocksPerSequence,
-                maxSequenceLength: b.maxSequenceLength, blockSize: blockSize, heads: c.headCount,
+                tokens: tokens, sequences: shape.sequences, maxBlocks: shape.maxBlocks,
+                partitions: shape.partitions, blockSize: blockSize, heads: c.headCount,
                 kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow, partials: b.partials,
                 out: b.attention.address)
         }
@@ -187,10 +234,15 @@ public final class LlamaCUDAModel: ModelExecutor {
         let b = buffers
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        try linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
-                        tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
-        try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
-                            intermediate: c.intermediateSize)
+        if tokens <= CUDAKernels.gemvMaxTokens && c.hiddenSize % 8 == 0 && c.intermediateSize % 4 == 0 {
+            try kernels.gemvSilu(gateUp: layer.gateUp.address, input: b.normed.address, out: b.mlp.address,
+                                 tokens: tokens, intermediate: c.intermediateSize, k: c.hiddenSize)
+        } else {
+            try linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
+                       tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
+            try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
+                                intermediate: c.intermediateSize)
+        }
         try linear(input: b.mlp.address, weight: layer.down.address, output: b.residual.address,
                         tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.intermediateSize, output: .f32,
                         accumulate: true)

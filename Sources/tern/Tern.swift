@@ -32,6 +32,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Fraction of the GPU's memory for the weights, activations and KV cache (--device cuda).")
     var gpuMemoryUtilization: Double = 0.9
 
+    @Flag(help: "Launch every kernel of every step instead of replaying CUDA graphs for decode steps (--device cuda).")
+    var enforceEager = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .warning
 
@@ -51,6 +54,7 @@ struct ModelOptions: ParsableArguments {
         options.kvCacheBytes = kvCacheMiB << 20
         options.maxModelLen = maxModelLen
         options.gpuMemoryUtilization = gpuMemoryUtilization
+        options.cudaGraphs = !enforceEager
         return options
     }
 
