@@ -8,6 +8,7 @@ public final class CUDAKernels {
     private let mmaAttentionFunctions: [Int: CUhandle]
     private let sampleFinishFunction: CUhandle
     private let gemvSiluFunction: CUhandle
+    private let adjustLogitsFunction, sampleFilteredFunction: CUhandle
     /// Pieces each logits row is cut into by the first sampling kernel (at most 32).
     public static let samplingSlices = 32
     /// The split attention compiled for a head size and a largest group: [headDim: [(maxGroup, kernel)]].
@@ -50,6 +51,8 @@ public final class CUDAKernels {
         sampleFunction = try function("tern_sample")
         sampleFinishFunction = try function("tern_sample_finish")
         gemvSiluFunction = try function("tern_gemv_silu")
+        adjustLogitsFunction = try function("tern_adjust_logits")
+        sampleFilteredFunction = try function("tern_sample_filtered")
         tiledAttentionFunction = try function("tern_attention_tiled")
         mmaAttentionFunctions = [64: try function("tern_attention_mma64"), 128: try function("tern_attention_mma128")]
         fixedAttentionFunctions = try [64, 128].reduce(into: [:]) { table, headDim in
@@ -139,6 +142,27 @@ public final class CUDAKernels {
         try device.launch(sampleFinishFunction, name: "tern_sample_finish", grid: (rows, 1, 1), block: (32, 1, 1),
                           .pointer(candidates.values.address), .pointer(candidates.ids.address),
                           .int32(Int32(slices)), .pointer(ids))
+    }
+
+    /// Applies `count` logit adjustments to logits [rows, vocab] f32: rows, tokens [count] i32,
+    /// values [count, 3] f32 (bias, repetition penalty, subtracted amount), masks [count] i32.
+    public func adjustLogits(logits: CUdeviceptr, vocabulary: Int, rows: CUdeviceptr, tokens: CUdeviceptr,
+                             values: CUdeviceptr, masks: CUdeviceptr, count: Int) throws {
+        try device.launch(adjustLogitsFunction, name: "tern_adjust_logits", grid: ((count + 255) / 256, 1, 1),
+                          block: (256, 1, 1), .pointer(logits), .int32(Int32(vocabulary)), .pointer(rows),
+                          .pointer(tokens), .pointer(values), .pointer(masks), .int32(Int32(count)))
+    }
+
+    /// ids [rows] i32 from logits [rows, vocab] f32 with the host sampler's filters: greedy
+    /// where temperatures [rows] f32 is 0, else top-k (topKs [rows] i32, 0 = off), top-p
+    /// (topPs [rows] f32, 1 = off), min-p (minPs [rows] f32, 0 = off) and a seeded draw keyed
+    /// by keys [rows] u64 (as `sample`). One block per row.
+    public func sampleFiltered(logits: CUdeviceptr, temperatures: CUdeviceptr, keys: CUdeviceptr, topKs: CUdeviceptr,
+                               topPs: CUdeviceptr, minPs: CUdeviceptr, ids: CUdeviceptr, rows: Int,
+                               vocabulary: Int) throws {
+        try device.launch(sampleFilteredFunction, name: "tern_sample_filtered", grid: (rows, 1, 1),
+                          block: (1024, 1, 1), .pointer(logits), .int32(Int32(vocabulary)), .pointer(temperatures),
+                          .pointer(keys), .pointer(topKs), .pointer(topPs), .pointer(minPs), .pointer(ids))
     }
 
     static func tiledAttentionSharedBytes(headDim: Int) -> Int {

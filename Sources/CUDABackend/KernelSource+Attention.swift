@@ -78,7 +78,8 @@ __device__ __forceinline__ void attention_partial(
         int batch, int max_blocks, int block_size, int heads, int kv_heads, int head_dim,
         float scale, int window, int min_keys, float *partial_out, float *partial_max, float *partial_sum,
         int *counters, bf16_t *out) {
-    extern __shared__ float shared[];
+    extern __shared__ float partial_shared[];
+    float *shared = partial_shared;
     const int D = D_FIXED > 0 ? D_FIXED : head_dim;
     const int group = heads / kv_heads, chunks = D / 8;
     const int slices = 128 / chunks;

@@ -46,11 +46,12 @@ public final class ModelRunner {
             }
             rowRanges.append((firstRow, batch.logitsIndices.count - firstRow))
         }
-        // A GPU model samples on the device when every row's sampling allows it, so only the
-        // sampled ids come back, not [B', vocab] logits.
+        // A GPU model samples on the device unless a row needs logprobs, so only the sampled
+        // ids come back, not [B', vocab] logits.
         if let deviceModel = model as? any DeviceSampling,
-           let rows = deviceSamplingRows(output, request: request, seed: seed) {
-            return try executeWithDeviceSampling(deviceModel, batch: batch, output: output, rows: rows)
+           let sampling = deviceSamplingRows(output, request: request, seed: seed) {
+            return try executeWithDeviceSampling(deviceModel, batch: batch, output: output, rows: sampling.rows,
+                                                 adjustments: sampling.adjustments)
         }
         let logits = try model.execute(batch)
         let vocabulary = model.config.vocabularySize

@@ -42,6 +42,18 @@ final class StepBuffers {
     private var tiles: [Int32] = []
     private(set) var temperatures: CUdeviceptr = 0         // [B'] f32, when sampling on the device
     private(set) var samplingKeys: CUdeviceptr = 0         // [B'] u64, when sampling on the device
+    private(set) var topKs: CUdeviceptr = 0                // [B'] i32, when sampling on the device
+    private(set) var topPs: CUdeviceptr = 0                // [B'] f32, when sampling on the device
+    private(set) var minPs: CUdeviceptr = 0                // [B'] f32, when sampling on the device
+    /// This step's logit adjustments (rows, tokens [E] i32, values [E, 3] f32, masks [E] i32).
+    private(set) var adjustmentRows: CUdeviceptr = 0
+    private(set) var adjustmentTokens: CUdeviceptr = 0
+    private(set) var adjustmentValues: CUdeviceptr = 0
+    private(set) var adjustmentMasks: CUdeviceptr = 0
+    private(set) var adjustmentCount = 0
+    /// Grown to the largest set of adjustments seen (a step with none leaves it alone).
+    private var adjustments: DeviceMemory?
+    private var hostAdjustments: [UInt8] = []
     /// The longest context of this step.
     private(set) var maxSequenceLength = 0
 
@@ -69,7 +81,7 @@ final class StepBuffers {
         hostSampledIDs = try device.allocateHost(bytes: maxSequences * 4).bindMemory(to: Int32.self, capacity: maxSequences)
         self.maxBlocksPerSequence = maxBlocksPerSequence
         tokensPerTile = max(1, CUDAKernels.tiledAttentionRows / (c.headCount / c.kvHeadCount))
-        inputCapacity = 16 * 12 + maxTokens * 28 + maxSequences * (36 + 4 * maxBlocksPerSequence) + 4
+        inputCapacity = 16 * 16 + maxTokens * 28 + maxSequences * (52 + 4 * maxBlocksPerSequence) + 4
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
         hostInputs = try device.allocateHost(bytes: inputCapacity)
         bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, sampledIDs, inputs]
@@ -112,6 +124,9 @@ final class StepBuffers {
         if let sampling {
             temperatures = place(sampling.map(\.temperature))
             samplingKeys = place(sampling.map(\.key))
+            topKs = place(sampling.map(\.topK))
+            topPs = place(sampling.map(\.topP))
+            minPs = place(sampling.map(\.minP))
         }
         tiles.removeAll(keepingCapacity: true)
         for sequence in 0..<sequences {
@@ -135,7 +150,7 @@ final class StepBuffers {
                       device: CUDADevice) throws {
         let n = batch.sequenceCount
         guard n <= bucket, batch.tokenCount == n, batch.maxBlocksPerSequence <= maxBlocks,
-              maxBlocks <= maxBlocksPerSequence, bucket * (64 + 4 * maxBlocks) + 16 * 12 <= inputCapacity else {
+              maxBlocks <= maxBlocksPerSequence, bucket * (80 + 4 * maxBlocks) + 16 * 16 <= inputCapacity else {
             throw CUDAError.unsupported("decode step of \(n) sequences does not fit the graph bucket \(bucket) x \(maxBlocks) blocks")
         }
         var offset = 0
@@ -154,6 +169,9 @@ final class StepBuffers {
         let (table, tableAddress) = region(bucket * maxBlocks, Int32.self)
         let (temperatureValues, temperatureAddress) = region(bucket, Float.self)
         let (keys, keyAddress) = region(bucket, UInt64.self)
+        let (topKValues, topKAddress) = region(bucket, Int32.self)
+        let (topPValues, topPAddress) = region(bucket, Float.self)
+        let (minPValues, minPAddress) = region(bucket, Float.self)
         let width = batch.maxBlocksPerSequence
         table.initialize(repeating: 0, count: bucket * maxBlocks)
         batch.blockTable.withUnsafeBufferPointer { source in
@@ -171,6 +189,9 @@ final class StepBuffers {
             indices[i] = Int32(i)
             temperatureValues[i] = real ? sampling?[i].temperature ?? 0 : 0
             keys[i] = real ? sampling?[i].key ?? 0 : 0
+            topKValues[i] = real ? sampling?[i].topK ?? 0 : 0
+            topPValues[i] = real ? sampling?[i].topP ?? 1 : 1
+            minPValues[i] = real ? sampling?[i].minP ?? 0 : 0
         }
         starts[bucket] = Int32(bucket)
         slotMapping = slotAddress
@@ -182,8 +203,39 @@ final class StepBuffers {
         blockTable = tableAddress
         temperatures = temperatureAddress
         samplingKeys = keyAddress
+        topKs = topKAddress
+        topPs = topPAddress
+        minPs = minPAddress
         attentionTileCount = 0
         maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
         try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
+    }
+
+    /// Copies this step's logit adjustments to the device (waiting for the copy).
+    func uploadAdjustments(_ list: [LogitAdjustment], device: CUDADevice) throws {
+        adjustmentCount = list.count
+        guard !list.isEmpty else { return }
+        let count = list.count
+        let bytes = count * 24
+        if (adjustments?.bytes ?? 0) < bytes {
+            adjustments = try device.allocate(bytes: max(bytes, 1 << 16), label: "logit adjustments")
+        }
+        hostAdjustments.removeAll(keepingCapacity: true)
+        hostAdjustments.reserveCapacity(bytes)
+        func append<T>(_ value: T) { withUnsafeBytes(of: value) { hostAdjustments.append(contentsOf: $0) } }
+        for a in list { append(a.row) }
+        for a in list { append(a.token) }
+        for a in list {
+            append(a.bias)
+            append(a.repetition)
+            append(a.subtract)
+        }
+        for a in list { append(Int32(a.masked ? 1 : 0)) }
+        let base = adjustments!.address
+        adjustmentRows = base
+        adjustmentTokens = base + UInt64(count * 4)
+        adjustmentValues = base + UInt64(count * 8)
+        adjustmentMasks = base + UInt64(count * 20)
+        try hostAdjustments.withUnsafeBytes { try device.copy(to: base, from: $0.baseAddress!, bytes: bytes) }
     }
 }

@@ -16,14 +16,29 @@ struct StepShape: Hashable {
     var prompt: Bool
 }
 
+/// What a step does after the logits.
+enum StepSampling: Hashable {
+    /// Nothing: the logits go back to the host.
+    case none
+    /// Greedy or plain temperature draws (`tern_sample`).
+    case plain
+    /// Some row filters (top-k, top-p, min-p): `tern_sample_filtered`.
+    case filtered
+
+    init(_ rows: [DeviceSamplingRow]?) {
+        guard let rows else { self = .none; return }
+        self = rows.contains { $0.filters } ? .filtered : .plain
+    }
+}
+
 /// Which captured graph runs a decode step.
 struct GraphKey: Hashable {
     /// Sequences (= tokens = logits rows) the step is padded to.
     var bucket: Int
     /// Block-table row stride: a power of two at least the step's widest row.
     var maxBlocks: Int
-    /// Whether the graph ends with the sampling kernel.
-    var sampling: Bool
+    /// The sampling the graph ends with.
+    var sampling: StepSampling
 
     /// Decode batch sizes graphs are captured for; a decode step is padded to the next one
     /// (or to the buffers' limit, if that is smaller).
@@ -33,7 +48,8 @@ struct GraphKey: Hashable {
     /// The graph for `batch` when it is a decode step a graph can run (one token a sequence,
     /// each a logits row in order, within buffers sized for `maxSequences` sequences,
     /// `maxTokens` tokens and `maxBlocksPerSequence` blocks a row), else nil.
-    init?(decode batch: ForwardBatch, sampling: Bool, maxSequences: Int, maxTokens: Int, maxBlocksPerSequence: Int) {
+    init?(decode batch: ForwardBatch, sampling: StepSampling, maxSequences: Int, maxTokens: Int,
+          maxBlocksPerSequence: Int) {
         let n = batch.sequenceCount
         guard n > 0, batch.tokenCount == n, batch.logitsIndices.count == n,
               batch.maxBlocksPerSequence <= maxBlocksPerSequence else { return nil }
@@ -50,7 +66,7 @@ struct GraphKey: Hashable {
 
 extension LlamaCUDAModel {
     /// The graph for `batch` when graphs are on and it is a decode step one can run.
-    func graphKey(for batch: ForwardBatch, sampling: Bool) -> GraphKey? {
+    func graphKey(for batch: ForwardBatch, sampling: StepSampling) -> GraphKey? {
         guard graphsEnabled else { return nil }
         return GraphKey(decode: batch, sampling: sampling, maxSequences: maxSequences, maxTokens: maxBatchTokens,
                         maxBlocksPerSequence: buffers.maxBlocksPerSequence)
@@ -72,7 +88,9 @@ extension LlamaCUDAModel {
         if let graph = graphs[key] { return graph }
         do {
             let shape = shape(for: key)
-            let graph = try CUDAGraph(device: device) { _ = try forward(shape, sampling: key.sampling) }
+            let graph = try CUDAGraph(device: device) {
+                _ = try forward(shape, sampling: key.sampling, adjustments: false)
+            }
             graphs[key] = graph
             logger.debug("captured a decode graph", metadata: [
                 "sequences": "\(key.bucket)", "max_blocks": "\(key.maxBlocks)", "sampling": "\(key.sampling)",

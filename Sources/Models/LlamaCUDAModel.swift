@@ -106,7 +106,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         // The engine may step on another thread than the one that loaded the model (serve).
         try device.makeCurrent()
         try profiler?.beginStep()
-        if try run(batch, sampling: nil) {
+        if try run(batch, sampling: nil, adjustments: []) {
             try device.copyAsync(to: buffers.hostLogits, from: buffers.logits.address,
                                  bytes: rows * config.vocabularySize * 4)
         }
@@ -116,11 +116,13 @@ public final class LlamaCUDAModel: ModelExecutor {
     }
 
     /// Queues `batch` up to the logits [B', vocab] f32 in `buffers.logits` and, with
-    /// `sampling`, the sampled ids [B'] in `buffers.sampledIDs`: a decode step through its
-    /// captured graph, any other step kernel by kernel. False when there is nothing to compute.
-    func run(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?) throws -> Bool {
+    /// `sampling`, the sampled ids [B'] in `buffers.sampledIDs` (after `adjustments`): a decode
+    /// step through its captured graph, any other step kernel by kernel. False when there is
+    /// nothing to compute.
+    func run(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]?, adjustments: [LogitAdjustment]) throws -> Bool {
         guard batch.tokenCount > 0 else { return false }
-        if let key = graphKey(for: batch, sampling: sampling != nil) {
+        let mode = StepSampling(sampling)
+        if adjustments.isEmpty, let key = graphKey(for: batch, sampling: mode) {
             try buffers.uploadPadded(batch, sampling: sampling, bucket: key.bucket, maxBlocks: key.maxBlocks,
                                      device: device)
             if let graph = try graph(for: key) {
@@ -129,7 +131,8 @@ public final class LlamaCUDAModel: ModelExecutor {
             }
         }
         try buffers.upload(batch, sampling: sampling, limits: (maxBatchTokens, maxSequences), device: device)
-        return try forward(eagerShape(batch), sampling: sampling != nil)
+        try buffers.uploadAdjustments(sampling == nil ? [] : adjustments, device: device)
+        return try forward(eagerShape(batch), sampling: mode, adjustments: !adjustments.isEmpty && sampling != nil)
     }
 
     /// The launch sizes of `batch` run kernel by kernel.
@@ -147,7 +150,7 @@ public final class LlamaCUDAModel: ModelExecutor {
     /// Queues the forward pass of a step of `shape` over the inputs in `buffers`, up to the
     /// logits (and the sampled ids); false when no row needs logits. Reads nothing from the
     /// host, so that it can be captured into a graph.
-    func forward(_ shape: StepShape, sampling: Bool) throws -> Bool {
+    func forward(_ shape: StepShape, sampling: StepSampling, adjustments: Bool) throws -> Bool {
         let c = config
         let b = buffers
         try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
@@ -162,10 +165,22 @@ public final class LlamaCUDAModel: ModelExecutor {
                             out: b.lastHidden.address, count: shape.rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
         try linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
                    tokens: shape.rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
-        if sampling {
+        if adjustments && b.adjustmentCount > 0 {
+            try kernels.adjustLogits(logits: b.logits.address, vocabulary: c.vocabularySize, rows: b.adjustmentRows,
+                                     tokens: b.adjustmentTokens, values: b.adjustmentValues, masks: b.adjustmentMasks,
+                                     count: b.adjustmentCount)
+        }
+        switch sampling {
+        case .none:
+            break
+        case .plain:
             try kernels.sample(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,
                                candidates: b.samplingCandidates, ids: b.sampledIDs.address, rows: shape.rows,
                                vocabulary: c.vocabularySize)
+        case .filtered:
+            try kernels.sampleFiltered(logits: b.logits.address, temperatures: b.temperatures, keys: b.samplingKeys,
+                                       topKs: b.topKs, topPs: b.topPs, minPs: b.minPs, ids: b.sampledIDs.address,
+                                       rows: shape.rows, vocabulary: c.vocabularySize)
         }
         return true
     }

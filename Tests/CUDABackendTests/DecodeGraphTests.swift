@@ -21,31 +21,31 @@ struct DecodeGraphTests {
     }
 
     @Test func decodeStepsArePaddedToTheNextBucket() throws {
-        let key = try #require(GraphKey(decode: decodeBatch([30, 7, 300], width: 19), sampling: true,
+        let key = try #require(GraphKey(decode: decodeBatch([30, 7, 300], width: 19), sampling: .plain,
                                         maxSequences: 256, maxTokens: 8192, maxBlocksPerSequence: 513))
         #expect(key.bucket == 4)
         #expect(key.maxBlocks == 32)
-        #expect(key.sampling)
-        let one = try #require(GraphKey(decode: decodeBatch([5], width: 1), sampling: false, maxSequences: 256,
+        #expect(key.sampling == .plain)
+        let one = try #require(GraphKey(decode: decodeBatch([5], width: 1), sampling: .none, maxSequences: 256,
                                         maxTokens: 8192, maxBlocksPerSequence: 513))
-        #expect(one.bucket == 1 && one.maxBlocks == 16 && !one.sampling)
+        #expect(one.bucket == 1 && one.maxBlocks == 16 && one.sampling == .none)
         let many = try #require(GraphKey(decode: decodeBatch(Array(repeating: 40, count: 200), width: 3),
-                                         sampling: true, maxSequences: 256, maxTokens: 8192, maxBlocksPerSequence: 513))
+                                         sampling: .plain, maxSequences: 256, maxTokens: 8192, maxBlocksPerSequence: 513))
         #expect(many.bucket == 224)
     }
 
     @Test func bucketsAndStridesStayWithinTheBuffers() throws {
         // 250 sequences fit buffers of 250: the bucket is the limit, not 256.
-        let key = try #require(GraphKey(decode: decodeBatch(Array(repeating: 9, count: 250), width: 2), sampling: true,
+        let key = try #require(GraphKey(decode: decodeBatch(Array(repeating: 9, count: 250), width: 2), sampling: .plain,
                                         maxSequences: 250, maxTokens: 8192, maxBlocksPerSequence: 513))
         #expect(key.bucket == 250)
         // A table row of 300 blocks pads to 512, capped at the buffers' 400.
-        let wide = try #require(GraphKey(decode: decodeBatch([4800], width: 300), sampling: true, maxSequences: 8,
+        let wide = try #require(GraphKey(decode: decodeBatch([4800], width: 300), sampling: .plain, maxSequences: 8,
                                          maxTokens: 8192, maxBlocksPerSequence: 400))
         #expect(wide.maxBlocks == 400)
-        #expect(GraphKey(decode: decodeBatch(Array(repeating: 9, count: 9), width: 2), sampling: true,
+        #expect(GraphKey(decode: decodeBatch(Array(repeating: 9, count: 9), width: 2), sampling: .plain,
                          maxSequences: 8, maxTokens: 8192, maxBlocksPerSequence: 513) == nil)
-        #expect(GraphKey(decode: decodeBatch([9], width: 600), sampling: true, maxSequences: 8, maxTokens: 8192,
+        #expect(GraphKey(decode: decodeBatch([9], width: 600), sampling: .plain, maxSequences: 8, maxTokens: 8192,
                          maxBlocksPerSequence: 513) == nil)
     }
 
@@ -56,11 +56,11 @@ struct DecodeGraphTests {
         prompt.slotMapping = [16, 17, 18]
         prompt.queryStartLocations = [0, 3]
         prompt.logitsIndices = [2]
-        #expect(GraphKey(decode: prompt, sampling: true, maxSequences: 8, maxTokens: 64, maxBlocksPerSequence: 4) == nil)
+        #expect(GraphKey(decode: prompt, sampling: .plain, maxSequences: 8, maxTokens: 64, maxBlocksPerSequence: 4) == nil)
         var reordered = decodeBatch([3, 4], width: 1)
         reordered.logitsIndices = [1, 0]
-        #expect(GraphKey(decode: reordered, sampling: true, maxSequences: 8, maxTokens: 64, maxBlocksPerSequence: 4) == nil)
-        #expect(GraphKey(decode: ForwardBatch(), sampling: true, maxSequences: 8, maxTokens: 64,
+        #expect(GraphKey(decode: reordered, sampling: .plain, maxSequences: 8, maxTokens: 64, maxBlocksPerSequence: 4) == nil)
+        #expect(GraphKey(decode: ForwardBatch(), sampling: .plain, maxSequences: 8, maxTokens: 64,
                          maxBlocksPerSequence: 4) == nil)
     }
 
