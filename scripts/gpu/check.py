@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks Tern's logits against HF transformers (float32) on the same random-weight folders.
 
-    python3 scripts/gpu/check.py TERN_BINARY MODEL_DIR... [--device cuda] [--compare-device cpu]
+    python3 scripts/gpu/check.py TERN_BINARY MODEL... [--device cuda] [--compare-device cpu]
 
-For each folder: three token sequences (A; B sharing A's first 33 tokens; C), HF's
+MODEL is an HF folder or a .gguf file (HF reads it through the `gguf` package, dequantized;
+scripts/gpu/make_gguf.py makes one from a folder). For each model: three token sequences (A; B sharing A's first 33 tokens; C), HF's
 teacher-forced logits of each in float32 (on the GPU when there is one; cached in the folder
 as reference-logits.f32 with the tokens they are for), and Tern's from `tern debug logits`, which runs them as ragged
 batches with a prefix-cache hit, a chunked prefill and a decode. Prints the relative error
@@ -33,19 +34,41 @@ def sequences(vocab, seed):
     return [a.tolist(), b.tolist(), c.tolist()]
 
 
-def reference(folder, seqs):
-    path = os.path.join(folder, "reference-logits.f32")
-    tokens_path = os.path.join(folder, "reference-tokens.txt")
+def cache_paths(model):
+    if model.endswith(".gguf"):
+        return model + ".reference-logits.f32", model + ".reference-tokens.txt"
+    return os.path.join(model, "reference-logits.f32"), os.path.join(model, "reference-tokens.txt")
+
+
+def vocabulary(model):
+    if not model.endswith(".gguf"):
+        return transformers.AutoConfig.from_pretrained(model).vocab_size
+    try:
+        import gguf
+        return len(gguf.GGUFReader(model).fields["tokenizer.ggml.tokens"].data)
+    except ImportError:  # no gguf package: the cached reference tells
+        path, tokens_path = cache_paths(model)
+        total = sum(len(line.split()) for line in open(tokens_path))
+        return os.path.getsize(path) // 4 // total
+
+
+def load_float32(model):
+    if model.endswith(".gguf"):
+        return transformers.AutoModelForCausalLM.from_pretrained(
+            os.path.dirname(os.path.abspath(model)), gguf_file=os.path.basename(model), dtype=torch.float32)
+    try:
+        return transformers.AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
+    except TypeError:
+        return transformers.AutoModelForCausalLM.from_pretrained(model, torch_dtype=torch.float32)
+
+
+def reference(folder, seqs, vocab):
+    path, tokens_path = cache_paths(folder)
     tokens = "\n".join(" ".join(map(str, s)) for s in seqs) + "\n"
-    vocab = transformers.AutoConfig.from_pretrained(folder).vocab_size
     if os.path.exists(path) and os.path.exists(tokens_path) and open(tokens_path).read() == tokens:
         return np.fromfile(path, dtype=np.float32).reshape(-1, vocab)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-    except TypeError:
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32)
-    model = model.to(device).eval()
+    model = load_float32(folder).to(device).eval()
     rows = []
     with torch.no_grad():
         for seq in seqs:
@@ -90,10 +113,10 @@ def main():
     worst = 0.0
     for folder in args.folders:
         name = os.path.basename(os.path.normpath(folder))
-        vocab = transformers.AutoConfig.from_pretrained(folder).vocab_size
+        vocab = vocabulary(folder)
         seqs = sequences(vocab, zlib.crc32(name.encode()))
-        want = reference(folder, seqs)
-        workdir = os.path.join(folder, "check")
+        want = reference(folder, seqs, vocab)
+        workdir = folder + ".check" if folder.endswith(".gguf") else os.path.join(folder, "check")
         os.makedirs(workdir, exist_ok=True)
         got = tern(args.binary, folder, seqs, args.device, workdir).reshape(-1, vocab)
         worst = max(worst, compare(f"{name} tern --device {args.device} vs HF float32", got, want))
