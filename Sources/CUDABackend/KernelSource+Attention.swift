@@ -59,6 +59,24 @@ __device__ void attention_merge_if_last(const float *partial_out, const float *p
     if (threadIdx.x == 0) counters[counter] = 0;
 }
 
+// dot[g] += the 8 dims of a K chunk against the same dims of query head g (query points at
+// head 0's dims; heads are D floats apart), for the group's heads.
+template <int MAXG>
+__device__ __forceinline__ void score_chunk(uint4 packed, const float *query, int D, int group, float *dot) {
+    float kf[8];
+    unpack_bf16x8(packed, kf);
+    #pragma unroll
+    for (int g = 0; g < MAXG; ++g) {
+        if (g < group) {
+            const float *qg = query + g * D;
+            float sum = 0.0f;
+            #pragma unroll
+            for (int i = 0; i < 8; ++i) sum += qg[i] * kf[i];
+            dot[g] += sum;
+        }
+    }
+}
+
 // One block per (query token, KV head, piece) with the KV head's whole group of query heads
 // (GQA), so each K/V row is read from memory once. Per tile of 64 keys: four lanes score one
 // key (16-byte loads, interleaved chunks) against every head of the group, 32 keys at a time;
@@ -155,36 +173,10 @@ __device__ __forceinline__ void attention_partial(
                     #pragma unroll
                     for (int u = 0; u < K_LOADS; ++u) loaded[u] = k[part + 4 * u];
                     #pragma unroll
-                    for (int u = 0; u < K_LOADS; ++u) {
-                        float kf[8];
-                        unpack_bf16x8(loaded[u], kf);
-                        const int c = part + 4 * u;
-                        #pragma unroll
-                        for (int g = 0; g < MAXG; ++g) {
-                            if (g < group) {
-                                const float *qg = query + g * D + c * 8;
-                                float sum = 0.0f;
-                                #pragma unroll
-                                for (int i = 0; i < 8; ++i) sum += qg[i] * kf[i];
-                                dot[g] += sum;
-                            }
-                        }
-                    }
+                    for (int u = 0; u < K_LOADS; ++u)
+                        score_chunk<MAXG>(loaded[u], query + (part + 4 * u) * 8, D, group, dot);
                 } else {
-                    for (int c = part; c < chunks; c += 4) {
-                        float kf[8];
-                        unpack_bf16x8(k[c], kf);
-                        #pragma unroll
-                        for (int g = 0; g < MAXG; ++g) {
-                            if (g < group) {
-                                const float *qg = query + g * D + c * 8;
-                                float sum = 0.0f;
-                                #pragma unroll
-                                for (int i = 0; i < 8; ++i) sum += qg[i] * kf[i];
-                                dot[g] += sum;
-                            }
-                        }
-                    }
+                    for (int c = part; c < chunks; c += 4) score_chunk<MAXG>(k[c], query + c * 8, D, group, dot);
                 }
             }
             #pragma unroll

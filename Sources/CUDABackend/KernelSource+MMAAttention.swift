@@ -5,7 +5,7 @@ extension KernelSource {
     /// the query heads of one KV head), each of its four warps 16 of those rows; K and V come
     /// through shared memory 64 keys at a time, and the softmax runs online in registers.
     static let mmaAttention = #"""
-#define TERN_MMA_KEYS 64
+#define TERN_MMA_KEYS TERN_KEYS  // the tiles of load_kv_tile
 
 __device__ __forceinline__ void mma_bf16_16816(float *c, const unsigned *a, unsigned b0, unsigned b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
@@ -33,7 +33,6 @@ __device__ __forceinline__ void attention_mma(
     constexpr int STRIDE = D + 8;     // bf16 a shared row: the fragment loads hit 32 banks
     constexpr int KSTEPS = D / 16;    // k-steps of Q·Kᵀ
     constexpr int DTILES = D / 8;     // n-tiles of the output
-    constexpr int CHUNKS = D / 8;     // 16-byte pieces of a K or V row
     extern __shared__ __align__(16) unsigned char smem[];
     bf16_t *ks = (bf16_t *)smem;                      // [KEYS][STRIDE]
     bf16_t *vs = ks + TERN_MMA_KEYS * STRIDE;         // [KEYS][STRIDE]
@@ -78,18 +77,7 @@ __device__ __forceinline__ void attention_mma(
 
     for (int tile = key_begin; tile <= last_position; tile += TERN_MMA_KEYS) {
         __syncthreads();  // every warp is done with the previous tile
-        for (int i = tid; i < TERN_MMA_KEYS * CHUNKS; i += blockDim.x) {
-            const int key = i / CHUNKS, c = i % CHUNKS, kpos = tile + key;
-            uint4 kv = make_uint4(0u, 0u, 0u, 0u), vv = make_uint4(0u, 0u, 0u, 0u);
-            if (kpos <= last_position) {
-                const long long slot = (long long)table[kpos / block_size] * block_size + kpos % block_size;
-                const long long offset = (slot * kv_heads + kv_head) * D + c * 8;
-                kv = *(const uint4 *)(k_cache + offset);
-                vv = *(const uint4 *)(v_cache + offset);
-            }
-            *(uint4 *)(ks + key * STRIDE + c * 8) = kv;
-            *(uint4 *)(vs + key * STRIDE + c * 8) = vv;
-        }
+        load_kv_tile(ks, vs, STRIDE, k_cache, v_cache, table, block_size, kv_heads, kv_head, D, tile, last_position);
         __syncthreads();
         if (!warp_active) continue;
 

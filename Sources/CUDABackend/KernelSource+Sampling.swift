@@ -31,6 +31,21 @@ __device__ __forceinline__ void tern_sample_reduce_warp(float &value, int &index
     }
 }
 
+// The block's best candidate: true in thread 0, which holds it in (value, index).
+__device__ __forceinline__ bool tern_sample_reduce_block(float &value, int &index) {
+    __shared__ float warp_value[32];
+    __shared__ int warp_index[32];
+    tern_sample_reduce_warp(value, index);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { warp_value[warp] = value; warp_index[warp] = index; }
+    __syncthreads();
+    if (warp != 0) return false;
+    value = lane < (blockDim.x >> 5) ? warp_value[lane] : -INFINITY;
+    index = lane < (blockDim.x >> 5) ? warp_index[lane] : 0x7fffffff;
+    tern_sample_reduce_warp(value, index);
+    return lane == 0;
+}
+
 // Step 1 of sampling logits rows [R, vocab] f32: block (r, s) finds the best-scoring token of
 // slice s of row r and leaves it in candidates [R, slices] (score f32, id i32).
 // grid (R, slices), block 256.
@@ -38,8 +53,6 @@ extern "C" __global__ void __launch_bounds__(256) tern_sample(
         const float *logits, int vocab, const float *temperatures, const unsigned long long *keys,
         float *candidate_values, int *candidate_ids) {
     tern_grid_dependency();
-    __shared__ float warp_value[8];
-    __shared__ int warp_index[8];
     const int r = blockIdx.x, slice = blockIdx.y, slices = gridDim.y;
     const float *row = logits + (long long)r * vocab;
     const float temperature = temperatures[r];
@@ -50,18 +63,9 @@ extern "C" __global__ void __launch_bounds__(256) tern_sample(
     int index = 0x7fffffff;
     for (int i = begin + threadIdx.x; i < end; i += blockDim.x)
         tern_sample_pick(value, index, tern_sample_score(row[i], temperature, key, i), i);
-    tern_sample_reduce_warp(value, index);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) { warp_value[warp] = value; warp_index[warp] = index; }
-    __syncthreads();
-    if (warp == 0) {
-        value = lane < (blockDim.x >> 5) ? warp_value[lane] : -INFINITY;
-        index = lane < (blockDim.x >> 5) ? warp_index[lane] : 0x7fffffff;
-        tern_sample_reduce_warp(value, index);
-        if (lane == 0) {
-            candidate_values[r * slices + slice] = value;
-            candidate_ids[r * slices + slice] = index;
-        }
+    if (tern_sample_reduce_block(value, index)) {
+        candidate_values[r * slices + slice] = value;
+        candidate_ids[r * slices + slice] = index;
     }
 }
 
@@ -167,8 +171,6 @@ extern "C" __global__ void __launch_bounds__(1024) tern_sample_filtered(
     __shared__ float scratch[32];
     __shared__ unsigned long long histogram[256];
     __shared__ unsigned long long mass;
-    __shared__ float warp_value[32];
-    __shared__ int warp_index[32];
     const int r = blockIdx.x;
     const float *row = logits + (long long)r * vocab;
     const float temperature = temperatures[r];
@@ -213,16 +215,7 @@ extern "C" __global__ void __launch_bounds__(1024) tern_sample_filtered(
             tern_sample_pick(value, index, tern_sample_score(logit, temperature, key, i), i);
         }
     }
-    tern_sample_reduce_warp(value, index);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) { warp_value[warp] = value; warp_index[warp] = index; }
-    __syncthreads();
-    if (warp == 0) {
-        value = lane < (blockDim.x >> 5) ? warp_value[lane] : -INFINITY;
-        index = lane < (blockDim.x >> 5) ? warp_index[lane] : 0x7fffffff;
-        tern_sample_reduce_warp(value, index);
-        if (lane == 0) ids[r] = index == 0x7fffffff ? 0 : index;
-    }
+    if (tern_sample_reduce_block(value, index)) ids[r] = index == 0x7fffffff ? 0 : index;
 }
 
 """#

@@ -8,6 +8,26 @@ extension KernelSource {
 #define TERN_KEYS 64
 #define TERN_MAX_HALF_DIM 64
 
+// Copies the K and V rows of keys [tile, tile + 64) of one KV head (zeros past `last`)
+// through the block table into shared ks, vs [64][stride] bf16, 16 bytes a thread at a time.
+__device__ __forceinline__ void load_kv_tile(bf16_t *ks, bf16_t *vs, int stride, const bf16_t *k_cache,
+                                             const bf16_t *v_cache, const int *table, int block_size, int kv_heads,
+                                             int kv_head, int D, int tile, int last) {
+    const int chunks = D / 8;
+    for (int i = threadIdx.x; i < TERN_KEYS * chunks; i += blockDim.x) {
+        const int key = i / chunks, c = i % chunks, kpos = tile + key;
+        uint4 kv = make_uint4(0u, 0u, 0u, 0u), vv = make_uint4(0u, 0u, 0u, 0u);
+        if (kpos <= last) {
+            const long long slot = (long long)table[kpos / block_size] * block_size + kpos % block_size;
+            const long long offset = (slot * kv_heads + kv_head) * D + c * 8;
+            kv = *(const uint4 *)(k_cache + offset);
+            vv = *(const uint4 *)(v_cache + offset);
+        }
+        *(uint4 *)(ks + key * stride + c * 8) = kv;
+        *(uint4 *)(vs + key * stride + c * 8) = vv;
+    }
+}
+
 // tiles [n, 3]: sequence, first flat token, tokens (at most 64 / group). grid (n, kv_heads),
 // block 128 (two threads a query row, each half the keys and half the dims), shared memory
 // TERN_ROWS * (head_dim + 1) * 4 + 2 * TERN_KEYS * head_dim * 2 + TERN_ROWS * (TERN_KEYS + 1) * 4 bytes.
@@ -47,22 +67,10 @@ extern "C" __global__ void tern_attention_tiled(
     #pragma unroll
     for (int i = 0; i < TERN_MAX_HALF_DIM; ++i) acc[i] = 0.0f;
     float running_max = -INFINITY, running_sum = 0.0f;
-    const int chunks = D / 8;
 
     for (int tile = key_begin; tile <= last_position; tile += TERN_KEYS) {
         __syncthreads();
-        for (int i = tid; i < TERN_KEYS * chunks; i += blockDim.x) {
-            const int key = i / chunks, c = i % chunks, kpos = tile + key;
-            uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
-            if (kpos <= last_position) {
-                const long long slot = (long long)table[kpos / block_size] * block_size + kpos % block_size;
-                const long long offset = (slot * kv_heads + kv_head) * D + c * 8;
-                kv = *(const uint4 *)(k_cache + offset);
-                vv = *(const uint4 *)(v_cache + offset);
-            }
-            *(uint4 *)(ks + key * D + c * 8) = kv;
-            *(uint4 *)(vs + key * D + c * 8) = vv;
-        }
+        load_kv_tile(ks, vs, D, k_cache, v_cache, table, block_size, kv_heads, kv_head, D, tile, last_position);
         __syncthreads();
         float scores[TERN_KEYS / 2];
         #pragma unroll
