@@ -1,5 +1,5 @@
 // Template of one SIMD matmul kernel, included once per weight type (hence no include
-// guard) by matmul_avx2.c and matmul_avx512.c inside their target pragma. The includer
+// guard) by matmul_tile_instances.h, inside matmul_avx2.c's or matmul_avx512.c's target pragma. The includer
 // defines:
 //   VF, VL, VF_ZERO(), VF_LOAD(p), VF_STORE(p, v), VF_ADD(a, b), VF_FMA(a, b, acc),
 //   VF_REDUCE(v)        the vector ISA
