@@ -49,7 +49,7 @@ public struct Sampler {
         }
         let candidates = candidatesAfterFilters(params: params)
         var generator = SplitMix64(seed: seed &+ UInt64(history.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15)
-        let draw = Float(Double(generator.next() >> 11) * 0x1.0p-53)
+        let draw = Float(generator.nextUnit())
         return pick(candidates: candidates, uniform: draw)
     }
 
@@ -186,18 +186,5 @@ extension Array {
             }
         }
         return heap
-    }
-}
-
-/// A small, fast, seedable generator (Steele et al.'s SplitMix64).
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Engine
+import EngineCore
 import Foundation
 import NIOCore
 
@@ -200,23 +201,4 @@ actor ConcurrencyLimiter {
             waiters.removeFirst().resume()
         }
     }
-}
-
-/// A small seeded generator (SplitMix64), so that a seed gives the same prompts and arrival
-/// times everywhere.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
