@@ -71,6 +71,14 @@ enum KernelPaths {
     static let masks: [(name: String, mask: Int32)] = [("portable", portable), ("AVX2", avx2), ("all", all)]
     private static let lock = NSLock()
 
+    /// Runs body with every family enabled (the mask's state whenever nobody holds the lock)
+    /// and no other test switching it meanwhile: for tests that compare two runs exactly.
+    static func holding<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
     /// Runs body once per kernel family, with the mask set to it.
     static func forEach(_ body: (String) throws -> Void) rethrows {
         lock.lock()
