@@ -30,6 +30,9 @@ extension ModelRunner {
     /// The host sampler's processors for one row as per-token adjustments, one per token.
     static func appendAdjustments(_ adjustments: inout [LogitAdjustment], row: Int32, params p: SamplingParams,
                                   state: Request, vocabulary: Int) {
+        // Most rows have no processor: no per-step work for them.
+        guard !p.logitBias.isEmpty || state.outputTokenIDs.count < p.minTokens || p.repetitionPenalty != 1
+              || p.presencePenalty != 0 || p.frequencyPenalty != 0 else { return }
         var byToken: [Int32: LogitAdjustment] = [:]
         func touch(_ token: Int32, _ change: (inout LogitAdjustment) -> Void) {
             guard token >= 0, Int(token) < vocabulary else { return }
