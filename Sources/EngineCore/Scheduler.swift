@@ -64,7 +64,8 @@ public final class Scheduler {
         }
         guard request.numPromptTokens > 0 else { throw SchedulerError.emptyPrompt(requestID: id) }
         let maxTokens = request.samplingParams.maxTokens
-        guard request.numPromptTokens + max(maxTokens ?? 1, 1) <= config.maxModelLen else {
+        // Subtracted, not added: maxTokens may be as large as Int.max.
+        guard max(maxTokens ?? 1, 1) <= config.maxModelLen - request.numPromptTokens else {
             throw SchedulerError.exceedsMaxModelLen(
                 requestID: id, promptTokens: request.numPromptTokens, maxTokens: maxTokens,
                 maxModelLen: config.maxModelLen)

@@ -30,7 +30,7 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
                     + "generate within the maximum context length of \(maxModelLen) tokens"
             }
             return "request '\(id)': the maximum context length is \(maxModelLen) tokens, but "
-                + "\(promptTokens + maxTokens) were requested (\(promptTokens) in the prompt, "
+                + "\(UInt(clamping: promptTokens) + UInt(clamping: maxTokens)) were requested (\(promptTokens) in the prompt, "
                 + "\(maxTokens) to generate)"
         case .missingSampledTokens(let id):
             return "no sampled token was given for request '\(id)', which sampled in this step"

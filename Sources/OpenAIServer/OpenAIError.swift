@@ -13,6 +13,9 @@ public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Eq
     public let param: String?
     /// A machine-readable code such as `model_not_found`, if one applies.
     public let code: String?
+    /// Answer with `Connection: close` and close the connection once the response is written
+    /// (the body the client is still sending will not be read).
+    public var closesConnection = false
 
     public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil) {
         self.status = status
@@ -66,7 +69,9 @@ public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Eq
     public var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try JSONResponse.make(status: status, body)
+        var response = try JSONResponse.make(status: status, body)
+        if closesConnection { response.headers[.connection] = "close" }
+        return response
     }
 }
 

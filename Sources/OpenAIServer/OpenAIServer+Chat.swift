@@ -12,7 +12,8 @@ extension OpenAIServer {
         let info = model
         let logprobsField = body.topLogprobs != nil ? "top_logprobs" : "logprobs"
         let params = try body.sampling.samplingParams(defaultMaxTokens: nil, logprobs: try body.engineLogprobs(),
-                                                      logprobsField: logprobsField, vocabularySize: info.vocabularySize)
+                                                      logprobsField: logprobsField, vocabularySize: info.vocabularySize,
+                                                      maxN: configuration.maxN)
         let prompt = try chatPromptTokens(try body.chatMessages(), addGenerationPrompt: body.addGenerationPrompt)
         try checkLength(promptTokens: prompt.count, maxTokens: params.maxTokens,
                         maxTokensField: body.sampling.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")

@@ -12,7 +12,8 @@ extension OpenAIServer {
         try body.validateShape()
         let info = model
         let params = try body.sampling.samplingParams(defaultMaxTokens: 16, logprobs: body.logprobs,
-                                                      logprobsField: "logprobs", vocabularySize: info.vocabularySize)
+                                                      logprobsField: "logprobs", vocabularySize: info.vocabularySize,
+                                                      maxN: configuration.maxN)
         let prompts: [[Int32]]
         switch body.prompt {
         case .text(let texts):

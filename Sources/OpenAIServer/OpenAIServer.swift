@@ -52,6 +52,7 @@ public final class OpenAIServer: Sendable {
     public func makeApplication() -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [HTTPErrorGuard()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tern"),
             services: [EngineService(engine: engine, interval: configuration.statsInterval, logger: logger)],
             logger: logger)
@@ -109,10 +110,11 @@ public final class OpenAIServer: Sendable {
                     + "input tokens. Please reduce the length of the input.", param: "prompt",
                 code: "context_length_exceeded")
         }
-        if let maxTokens, promptTokens + maxTokens > limit {
+        // The sum is formed as UInt: both terms are Int, so it cannot overflow (max_tokens may be Int64.max).
+        if let maxTokens, maxTokens > limit - promptTokens {
             throw OpenAIError.invalidRequest(
                 "This model's maximum context length is \(limit) tokens. However, you requested "
-                    + "\(promptTokens + maxTokens) tokens (\(promptTokens) in the input, \(maxTokens) in the "
+                    + "\(UInt(clamping: promptTokens) + UInt(clamping: maxTokens)) tokens (\(promptTokens) in the input, \(maxTokens) in the "
                     + "completion). Please reduce the length of the input or the completion.",
                 param: maxTokensField, code: "context_length_exceeded")
         }
@@ -122,7 +124,13 @@ public final class OpenAIServer: Sendable {
     /// about the engine's state (queue full, shutting down, loop stopped): a 503.
     func startGeneration(baseID: String, prompts: [[Int32]], params: SamplingParams) throws -> Generation {
         let waiting = engine.stats().waitingRequests
+        // n was bounded by --max-n when the fields were read, so the product cannot overflow.
         let count = prompts.count * params.n
+        if count > configuration.maxWaitingRequests {
+            throw OpenAIError.invalidRequest(
+                "This request asks for \(count) completions (\(prompts.count) prompts x n = \(params.n)); the server "
+                    + "queues at most \(configuration.maxWaitingRequests) at once.", param: "n")
+        }
         if waiting + count > configuration.maxWaitingRequests {
             throw OpenAIError.unavailable(
                 "The server is busy: \(waiting) requests are waiting (limit \(configuration.maxWaitingRequests)). Retry later.")

@@ -58,14 +58,18 @@ public struct SamplingFields: Decodable, Sendable, Equatable {
     ///   - logprobs: alternatives to return per token (nil for none); `logprobsField` names the
     ///     field it came from, for error messages.
     /// - Throws: `OpenAIError` (400) naming the first field out of range.
+    ///   - maxN: the largest `n` the server takes (`--max-n`).
     public func samplingParams(defaultMaxTokens: Int?, logprobs: Int?, logprobsField: String,
-                               vocabularySize: Int) throws -> SamplingParams {
+                               vocabularySize: Int, maxN: Int = 128) throws -> SamplingParams {
         if let format = responseFormat, format.type != "text" {
             throw OpenAIError.invalidRequest(
                 "response_format of type \(format.type) is not supported; only {\"type\": \"text\"} is.",
                 param: "response_format")
         }
         let count = n ?? 1
+        if count > maxN {
+            throw OpenAIError.invalidRequest("n must be <= \(maxN) (the server's --max-n), got \(count).", param: "n")
+        }
         if let bestOf, bestOf != count {
             throw OpenAIError.invalidRequest("best_of is not supported unless it equals n (\(count)), got \(bestOf).",
                                              param: "best_of")

@@ -7,6 +7,8 @@ public struct ServerConfiguration: Sendable {
     public var apiKey: String?
     /// Largest request body in bytes; larger ones get a 413.
     public var maxBodyBytes: Int = 8 << 20
+    /// The largest `n` (completions per prompt) a request may ask for; beyond it, a 400.
+    public var maxN: Int = 128
     /// Requests the engine may hold in its waiting queue; beyond it new requests get a 503.
     public var maxWaitingRequests: Int = 1024
     /// `/health` fails when requests are in the engine and its loop has not finished a step for

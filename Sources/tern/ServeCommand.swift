@@ -24,7 +24,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 8000
 
-    @Option(help: "Require this key as `Authorization: Bearer <key>` on /v1 routes.")
+    @Option(help: "Require this key as `Authorization: Bearer <key>` on every route but /health, /metrics and /version.")
     var apiKey: String?
 
     @Option(help: "The model name clients send and see (default: the model argument, or smollm2-135m-instruct).")
@@ -45,13 +45,23 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes (HTTP 413 beyond).")
     var maxBodyBytes = 8 << 20
 
+    @Option(help: "Largest n (completions per prompt) a request may ask for (HTTP 400 beyond).")
+    var maxN = 128
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
         guard maxNumBatchedTokens > 0 else { throw ValidationError("--max-num-batched-tokens must be > 0") }
         guard maxWaitingRequests > 0 else { throw ValidationError("--max-waiting-requests must be > 0") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be > 0") }
-        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        guard maxN > 0 else { throw ValidationError("--max-n must be > 0") }
+        if let apiKey {
+            guard !apiKey.isEmpty else { throw ValidationError("--api-key must not be empty") }
+            // HTTP drops whitespace around a header value, and a key must be a header's whole token.
+            guard apiKey.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ValidationError("--api-key must be printable ASCII without spaces (it is sent in a header)")
+            }
+        }
     }
 
     func run() throws {
@@ -69,6 +79,7 @@ struct ServeCommand: ParsableCommand {
         configuration.apiKey = apiKey
         configuration.maxWaitingRequests = maxWaitingRequests
         configuration.maxBodyBytes = maxBodyBytes
+        configuration.maxN = maxN
         let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
               + " --log-level info shows the stats line")
