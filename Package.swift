@@ -24,6 +24,7 @@ let package = Package(
     targets: [
         .target(name: "CTernKernels", cSettings: kernelFlags),
         .target(name: "Tensors", swiftSettings: strict),
+        .target(name: "OrderedJSON", swiftSettings: strict),
         .target(name: "ModelLoading", dependencies: ["Tensors"], swiftSettings: strict),
         .target(name: "Tokenization", dependencies: ["ModelLoading"], swiftSettings: strict),
         .target(name: "ChatTemplates", swiftSettings: strict),
@@ -65,6 +66,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"]),
         .testTarget(name: "ModelLoadingTests", dependencies: ["ModelLoading"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates"], resources: [.copy("Fixtures")]),
