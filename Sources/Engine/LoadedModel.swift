@@ -66,17 +66,22 @@ public final class LoadedModel {
         case .gguf(let path):
             let file = try GGUFFile(path: path)
             config = try ModelConfig(gguf: file)
-            tokenizer = try Tokenizer(ggufMetadata: file.metadata)
+            tokenizer = try Self.tokenizer(path: path) { try Tokenizer(ggufMetadata: file.metadata) }
             displayName = file.metadata["general.name"]?.string ?? URL(fileURLWithPath: path).lastPathComponent
             store = file
             naming = .gguf
         case .huggingFaceFolder(let path):
             let folder = try HFModelFolder(path: path)
             config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
-            tokenizer = try Tokenizer(folder: URL(fileURLWithPath: path))
+            tokenizer = try Self.tokenizer(path: path) { try Tokenizer(folder: URL(fileURLWithPath: path)) }
             displayName = URL(fileURLWithPath: path).lastPathComponent
             store = try folder.openWeights()
             naming = .huggingFace
+        }
+        guard tokenizer.vocabularySize <= config.vocabularySize else {
+            throw ModelLoadError(path: source.path, kind: .malformed,
+                                 "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary "
+                                     + "(embedding rows) is \(config.vocabularySize)")
         }
         let weights = try LlamaWeights(store: store, config: config, naming: naming) { done, total in
             if done == total || done % 8 == 0 { logger.debug("checked layer weights", metadata: ["layers": "\(done)/\(total)"]) }
@@ -121,6 +126,17 @@ public final class LoadedModel {
             "tokens": "\((blockCount - 1) * options.blockSize)",
             "MiB": "\((blockCount * options.blockSize * bytesPerToken) >> 20)",
         ])
+    }
+}
+
+extension LoadedModel {
+    /// Builds the tokenizer, turning its errors into one line that names the model file.
+    private static func tokenizer(path: String, _ make: () throws -> Tokenizer) throws -> Tokenizer {
+        do {
+            return try make()
+        } catch let error as TokenizerError {
+            throw ModelLoadError(path: path, kind: .malformed, "tokenizer: \(error)")
+        }
     }
 }
 

@@ -107,6 +107,14 @@ public final class GGUFFile: WeightStore {
             }
         }
 
+        // Tensors may not share bytes: a file whose tensors overlap was not written by a converter.
+        let byStart = infos.filter { $0.byteCount > 0 }.sorted { ($0.offset, $0.name) < ($1.offset, $1.name) }
+        for (previous, next) in zip(byStart, byStart.dropFirst()) where next.offset < previous.offset + previous.byteCount {
+            throw ModelLoadError.malformed(
+                path, "tensor '\(next.name)' data (from offset \(next.offset)) overlaps tensor '\(previous.name)' "
+                    + "(offsets \(previous.offset)..<\(previous.offset + previous.byteCount))")
+        }
+
         self.path = path
         self.file = file
         self.version = Int(version)

@@ -82,11 +82,7 @@ public struct HFModelFolder: Sendable {
     }
 
     private static func read(_ path: String) throws -> Data {
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ModelLoadError(path: path, kind: .unreadable, "cannot read: \(error.localizedDescription)")
-        }
+        Data(try MappedFile.contents(of: path))
     }
 
     private static func parse(_ data: Data, path: String) throws -> JSONValue {

@@ -26,7 +26,9 @@ public final class MappedFile: @unchecked Sendable {
     /// cannot be mapped.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; it
+        // changes nothing for the regular files accepted below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw ModelLoadError(path: path, kind: .unreadable, "cannot open: \(Self.systemError())")
         }
@@ -47,6 +49,13 @@ public final class MappedFile: @unchecked Sendable {
             throw ModelLoadError(path: path, kind: .unreadable, "cannot map \(size) bytes: \(Self.systemError())")
         }
         base = UnsafeRawPointer(mapping)
+    }
+
+    /// The whole of a small file (a JSON config, a template): read through a mapping, so a path
+    /// that is a FIFO, a device or a folder is refused (`.unreadable`) instead of blocking.
+    public static func contents(of path: String) throws -> [UInt8] {
+        let file = try MappedFile(path: path)
+        return [UInt8](try file.bytes(at: 0, count: file.size, "contents"))
     }
 
     deinit {

@@ -88,6 +88,12 @@ public final class SafetensorsFile: WeightStore {
             }
         }
         entries.sort { ($0.dataRange.lowerBound, $0.name) < ($1.dataRange.lowerBound, $1.name) }
+        let filled = entries.filter { !$0.dataRange.isEmpty }
+        for (previous, next) in zip(filled, filled.dropFirst()) where next.dataRange.lowerBound < previous.dataRange.upperBound {
+            throw ModelLoadError.malformed(
+                path, "tensor '\(next.name)' data (bytes \(next.dataRange)) overlaps tensor '\(previous.name)' "
+                    + "(bytes \(previous.dataRange))")
+        }
 
         self.path = path
         self.file = file

@@ -60,12 +60,7 @@ public final class SafetensorsStore: WeightStore {
     /// The index's `weight_map`, with every shard name checked to be a plain file name next
     /// to the index (no folders, so an index cannot point outside the model).
     private static func readWeightMap(indexPath: String) throws -> [String: String] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: indexPath))
-        } catch {
-            throw ModelLoadError(path: indexPath, kind: .unreadable, "cannot read the index: \(error.localizedDescription)")
-        }
+        let data = Data(try MappedFile.contents(of: indexPath))
         let index: JSONValue
         do {
             index = try JSONValue(parsing: data)

@@ -34,8 +34,20 @@ extension ModelConfig {
         case let other?:
             throw fail("unsupported rope scaling type '\(other)'")
         }
-        let eos = [file.metadata["tokenizer.ggml.eos_token_id"]?.int, file.metadata["tokenizer.ggml.eot_token_id"]?.int]
-            .compactMap { $0 }
+        func ids(_ key: String) throws -> [Int32] {
+            guard let value = file.metadata[key] else { return [] }
+            guard let id = value.int else { throw fail("'\(key)' is \(value), not an integer") }
+            return try Self.tokenIDs([id], key: "'\(key)'", vocabularySize: vocabulary, source: source)
+        }
+        let eos = try ids("tokenizer.ggml.eos_token_id") + ids("tokenizer.ggml.eot_token_id")
+        let headDim = int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0)
+        if let rotary = file.metadata["\(architecture).rope.dimension_count"] {
+            // Tern rotates the whole head; a partial (or impossible) rotary width is refused.
+            guard rotary.int == headDim else {
+                throw fail("'\(architecture).rope.dimension_count' is \(rotary), but Tern runs RoPE over the whole head "
+                           + "(head_dim \(headDim))")
+            }
+        }
 
         self.init(
             family: family == .mistral ? .llama : family,
@@ -45,7 +57,7 @@ extension ModelConfig {
             layerCount: try required("block_count"),
             headCount: heads,
             kvHeadCount: int("attention.head_count_kv") ?? heads,
-            headDim: int("attention.key_length") ?? (heads > 0 ? hidden / heads : 0),
+            headDim: headDim,
             rmsNormEpsilon: Float(double("attention.layer_norm_rms_epsilon") ?? 1e-6),
             ropeTheta: double("rope.freq_base") ?? 10000,
             ropeScaling: scaling,
@@ -53,8 +65,8 @@ extension ModelConfig {
             maxPositionEmbeddings: int("context_length") ?? 4096,
             tieWordEmbeddings: !file.contains("output.weight"),
             slidingWindow: int("attention.sliding_window") ?? 0,
-            bosTokenID: file.metadata["tokenizer.ggml.bos_token_id"]?.int.map(Int32.init),
-            eosTokenIDs: Array(Set(eos)).sorted().map(Int32.init))
+            bosTokenID: try ids("tokenizer.ggml.bos_token_id").first,
+            eosTokenIDs: Array(Set(eos)).sorted())
         try validate(source: source)
     }
 }

@@ -25,11 +25,18 @@ extension ModelConfig {
         } else if config["use_sliding_window"]?.bool == true {
             throw fail("use_sliding_window is set; Tern does not run Qwen's per-layer sliding windows")
         }
-        let eos = config["eos_token_id"].flatMap { $0.ints ?? $0.int.map { [$0] } } ?? []
+        let vocabulary = try required("vocab_size")
+        func ids(_ key: String) throws -> [Int32] {
+            guard let value = config[key], !value.isNull else { return [] }
+            guard let ids = value.ints ?? value.int.map({ [$0] }) else {
+                throw fail("'\(key)' is \(value), not a token id or a list of them")
+            }
+            return try Self.tokenIDs(ids, key: "'\(key)'", vocabularySize: vocabulary, source: source)
+        }
 
         self.init(
             family: family,
-            vocabularySize: try required("vocab_size"),
+            vocabularySize: vocabulary,
             hiddenSize: hidden,
             intermediateSize: try required("intermediate_size"),
             layerCount: try required("num_hidden_layers"),
@@ -43,8 +50,8 @@ extension ModelConfig {
             maxPositionEmbeddings: config["max_position_embeddings"]?.int ?? 4096,
             tieWordEmbeddings: config["tie_word_embeddings"]?.bool ?? false,
             slidingWindow: slidingWindow,
-            bosTokenID: config["bos_token_id"]?.int.map(Int32.init),
-            eosTokenIDs: eos.map(Int32.init))
+            bosTokenID: try ids("bos_token_id").first,
+            eosTokenIDs: try ids("eos_token_id"))
         try validate(source: source)
     }
 

@@ -56,9 +56,51 @@ public struct ModelConfig: Sendable, Equatable {
         if headCount % kvHeadCount != 0 {
             throw fail("num_attention_heads (\(headCount)) is not a multiple of num_key_value_heads (\(kvHeadCount))")
         }
+        // Upper bounds far above any real model, so that no product of two sizes (a weight's
+        // element count, a KV page) overflows and every size fits the kernels' Int32 arguments.
+        for (name, value, limit) in [("vocab_size", vocabularySize, 1 << 24), ("hidden_size", hiddenSize, 1 << 20),
+                                     ("intermediate_size", intermediateSize, 1 << 22),
+                                     ("num_hidden_layers", layerCount, 1 << 12),
+                                     ("num_attention_heads", headCount, 1 << 12),
+                                     ("num_key_value_heads", kvHeadCount, 1 << 12), ("head_dim", headDim, 1 << 12),
+                                     ("max_position_embeddings", maxPositionEmbeddings, Int(Int32.max)),
+                                     ("sliding_window", slidingWindow, Int(Int32.max))] where value > limit {
+            throw fail("\(name) is \(value), beyond the largest Tern takes (\(limit))")
+        }
+        if maxPositionEmbeddings < 1 { throw fail("max_position_embeddings must be positive, got \(maxPositionEmbeddings)") }
+        if slidingWindow < 0 { throw fail("sliding_window must be >= 0, got \(slidingWindow)") }
+        if headCount % kvHeadCount != 0 {
+            throw fail("num_attention_heads (\(headCount)) is not a multiple of num_key_value_heads (\(kvHeadCount))")
+        }
         if headDim % 2 != 0 { throw fail("head_dim must be even for RoPE, got \(headDim)") }
-        if !(rmsNormEpsilon > 0) { throw fail("rms_norm_eps must be positive, got \(rmsNormEpsilon)") }
-        if !(ropeTheta > 0) { throw fail("rope_theta must be positive, got \(ropeTheta)") }
+        if !(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite) {
+            throw fail("rms_norm_eps must be positive, got \(rmsNormEpsilon)")
+        }
+        if !(ropeTheta > 0 && ropeTheta.isFinite) { throw fail("rope_theta must be positive, got \(ropeTheta)") }
+        switch ropeScaling {
+        case .none:
+            break
+        case .linear(let factor):
+            if !(factor > 0 && factor.isFinite) { throw fail("rope scaling factor must be positive, got \(factor)") }
+        case .llama3(let factor, let low, let high, let original):
+            for (name, value) in [("factor", factor), ("low_freq_factor", low), ("high_freq_factor", high)]
+            where !(value > 0 && value.isFinite) {
+                throw fail("rope scaling \(name) must be positive, got \(value)")
+            }
+            if high <= low { throw fail("rope scaling high_freq_factor (\(high)) must exceed low_freq_factor (\(low))") }
+            if original < 1 { throw fail("rope scaling original_max_position_embeddings must be positive, got \(original)") }
+        }
+    }
+
+    /// Token ids from a config, each checked against the vocabulary before it becomes an Int32.
+    /// - Parameter key: the field the ids come from, for the message.
+    static func tokenIDs(_ values: [Int], key: String, vocabularySize: Int, source: String) throws -> [Int32] {
+        try values.map { value in
+            guard value >= 0, value < vocabularySize, let id = Int32(exactly: value) else {
+                throw ModelConfigError(source: source, message: "\(key) is \(value), outside the vocabulary (0..<\(vocabularySize))")
+            }
+            return id
+        }
     }
 }
 

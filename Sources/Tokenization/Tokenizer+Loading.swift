@@ -35,19 +35,23 @@ extension Tokenizer {
                 addBOS: config["add_bos_token"]?.bool ?? false, addEOS: config["add_eos_token"]?.bool ?? false)
         }
         configuration.chatTemplate = try Self.chatTemplate(config, folder: folder)
+        try configuration.validate(source: folder.lastPathComponent)
         self.init(configuration: configuration)
     }
 
     /// A JSON file, or nil if the file does not exist.
     private static func readJSON(_ url: URL) throws -> TokenizerJSON? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data: Data
+        return try TokenizerJSON(parsing: try contents(of: url), source: url.lastPathComponent)
+    }
+
+    /// The bytes of a regular file (a FIFO or a device is refused, never waited on).
+    private static func contents(of url: URL) throws -> [UInt8] {
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw TokenizerError.unreadableFile(path: url.path, reason: "\(error)")
+            return try MappedFile.contents(of: url.path)
+        } catch let error as ModelLoadError {
+            throw TokenizerError.unreadableFile(path: url.path, reason: error.message)
         }
-        return try TokenizerJSON(parsing: [UInt8](data), source: url.lastPathComponent)
     }
 
     /// A token named in tokenizer_config.json: a string or an AddedToken object.
@@ -88,11 +92,10 @@ extension Tokenizer {
         }
         let jinja = folder.appendingPathComponent("chat_template.jinja")
         if FileManager.default.fileExists(atPath: jinja.path) {
-            do {
-                return try String(contentsOf: jinja, encoding: .utf8)
-            } catch {
-                throw TokenizerError.unreadableFile(path: jinja.path, reason: "\(error)")
+            guard let text = String(validating: try contents(of: jinja), as: UTF8.self) else {
+                throw TokenizerError.unreadableFile(path: jinja.path, reason: "not valid UTF-8")
             }
+            return text
         }
         return try readJSON(folder.appendingPathComponent("chat_template.json"))?["chat_template"]?.string
     }

@@ -14,19 +14,28 @@ extension TokenizerConfiguration {
             guard let value = metadata[key] else { throw TokenizerError.missingKey(source: "GGUF metadata", key: key) }
             return value
         }
-        func tokenID(_ key: String) -> Int32? {
-            metadata[key]?.int.flatMap { Int32(exactly: $0) }
-        }
         guard let modelName = try value("tokenizer.ggml.model").string else {
             throw TokenizerError.malformed(source: "GGUF metadata", reason: "tokenizer.ggml.model is not a string")
         }
         guard let originalTokens = try value("tokenizer.ggml.tokens").strings else {
             throw TokenizerError.malformed(source: "GGUF metadata", reason: "tokenizer.ggml.tokens is not an array of strings")
         }
+        guard originalTokens.count <= Self.maxVocabularySize else {
+            throw TokenizerError.malformed(source: "GGUF metadata", reason: "tokenizer.ggml.tokens has \(originalTokens.count) tokens, more than the \(Self.maxVocabularySize) Tern takes")
+        }
+        /// The id under `key`, nil if absent; an id outside the token list is an error.
+        func tokenID(_ key: String) throws -> Int32? {
+            guard let value = metadata[key] else { return nil }
+            guard let id = value.int, originalTokens.indices.contains(id) else {
+                throw TokenizerError.malformed(
+                    source: "GGUF metadata", reason: "\(key) is \(value), outside the vocabulary (0..<\(originalTokens.count))")
+            }
+            return Int32(id)
+        }
         var tokens = originalTokens
         let types = (metadata["tokenizer.ggml.token_type"]?.ints ?? []).map { TokenType(rawValue: $0) ?? .normal }
         func type(_ id: Int) -> TokenType { id < types.count ? types[id] : .normal }
-        let unknownID = tokenID("tokenizer.ggml.unknown_token_id")
+        let unknownID = try tokenID("tokenizer.ggml.unknown_token_id")
 
         var addedTokens: [AddedToken] = []
         let addBOS: Bool
@@ -96,7 +105,9 @@ extension TokenizerConfiguration {
         // transformers also makes the tokens the metadata names (BOS, EOS, unknown, padding)
         // special added tokens.
         for key in ["bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id"] {
-            guard let id = tokenID("tokenizer.ggml.\(key)"), originalTokens.indices.contains(Int(id)) else { continue }
+            // A padding id past the tokens (some converters write the vocabulary size) is unused.
+            if key == "padding_token_id", metadata["tokenizer.ggml.padding_token_id"]?.int.map(originalTokens.indices.contains) != true { continue }
+            guard let id = try tokenID("tokenizer.ggml.\(key)") else { continue }
             if let index = addedTokens.firstIndex(where: { $0.id == id }) {
                 addedTokens[index].special = true
             } else {
@@ -104,16 +115,17 @@ extension TokenizerConfiguration {
             }
         }
         self.addedTokens = addedTokens
-        bosTokenID = tokenID("tokenizer.ggml.bos_token_id")
-        eosTokenID = tokenID("tokenizer.ggml.eos_token_id")
+        bosTokenID = try tokenID("tokenizer.ggml.bos_token_id")
+        eosTokenID = try tokenID("tokenizer.ggml.eos_token_id")
         for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
-            if let id = tokenID(key) { eosTokenIDs.insert(id) }
+            if let id = try tokenID(key) { eosTokenIDs.insert(id) }
         }
         for token in addedTokens where token.special && Self.endOfGenerationNames.contains(token.content) {
             eosTokenIDs.insert(token.id)
         }
         setSpecialTokens(addBOS: addBOS, addEOS: metadata["tokenizer.ggml.add_eos_token"]?.bool ?? false)
         chatTemplate = metadata["tokenizer.chat_template"]?.string
+        try validate(source: "GGUF metadata")
     }
 
     /// A token of nothing but whitespace with at least one space in it, as Python's

@@ -62,6 +62,12 @@ extension TokenizerConfiguration {
             }
             largest = max(largest, id)
         }
+        // The token list is indexed by id: ids far beyond the number of entries would make it huge.
+        guard largest < vocab.count + maxAddedIDGap, largest < maxVocabularySize else {
+            throw TokenizerError.malformed(
+                source: "tokenizer.json",
+                reason: "model.vocab has \(vocab.count) entries but ids up to \(largest); ids must be (nearly) dense")
+        }
         var tokens = [String](repeating: "", count: largest + 1)
         for member in vocab { tokens[member.value.int!] = member.key }
         let merges = try (json["merges"]?.array ?? []).map(mergePair)
