@@ -32,6 +32,31 @@ final class RawHTTPConnection {
         guard sent == bytes.count else { throw POSIXError(.EIO) }
     }
 
+    /// Everything the server sends until it closes the connection or `timeout` passes.
+    func receiveAll(timeout: Duration = .seconds(5)) -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        var wait = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            if count > 0 { received += buffer[..<count] }
+        }
+        return received
+    }
+
+    /// Sends raw bytes.
+    func send(bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw POSIXError(.EPIPE) }
+            offset += sent
+        }
+    }
+
     func close() {
         Glibc.close(descriptor)
     }
