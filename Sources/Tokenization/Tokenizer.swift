@@ -14,7 +14,7 @@ public final class Tokenizer: Sendable {
     /// Added tokens matched in the raw text, and those matched after normalization.
     private let rawMatcher: AddedTokenMatcher
     private let normalizedMatcher: AddedTokenMatcher
-    private let addedTokens: [Int32: AddedToken]
+    let addedTokens: [Int32: AddedToken]
     /// The string each added token decodes as: its content, or for a token matched after
     /// normalization, its normalized content (HF decodes that form).
     private let addedStrings: [Int32: String]
