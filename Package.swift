@@ -43,14 +43,14 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "EngineCore", "Models", "Tokenization", "ChatTemplates", "CUDABackend",
+                "EngineCore", "Models", "Tokenization", "ChatTemplates", "CUDABackend", "StructuredOutputs",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
             name: "OpenAIServer",
             dependencies: [
-                "Engine",
+                "Engine", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,13 +63,13 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "Engine", "OpenAIServer",
+                "Engine", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "OrderedJSONTests", dependencies: ["OrderedJSON"]),
-        .testTarget(name: "ToolParsingTests", dependencies: ["ToolParsing"]),
+        .testTarget(name: "ToolParsingTests", dependencies: ["ToolParsing", "OrderedJSON"]),
         .testTarget(name: "StructuredOutputsTests", dependencies: ["StructuredOutputs"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelLoadingTests", dependencies: ["ModelLoading"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Fixtures")]),
@@ -79,11 +79,12 @@ let package = Package(
             name: "CUDABackendTests",
             dependencies: ["CUDABackend", "Engine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineCoreTests", dependencies: ["EngineCore"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Engine", "StructuredOutputs", "OrderedJSON"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(
             name: "OpenAIServerTests",
             dependencies: [
-                "OpenAIServer",
+                "OpenAIServer", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -25,7 +25,8 @@ extension AsyncEngine {
                 do {
                     try engine.add(Request(requestID: request.requestID, promptTokenIDs: request.promptTokenIDs,
                                            samplingParams: request.params, eosTokenIDs: eosTokenIDs,
-                                           priority: request.priority, arrivalTime: request.arrivalTime))
+                                           priority: request.priority, arrivalTime: request.arrivalTime),
+                                   grammar: request.grammar)
                     streams[request.requestID] = continuation
                     arrivals[request.requestID] = request.arrivalTime
                     promptTokensTotal += request.promptTokenIDs.count

@@ -54,7 +54,8 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
         modelInfo = ServedModelInfo(
             name: servedName ?? model.name, tokenizer: model.tokenizer,
             chatPrompt: try? ChatPrompt(tokenizer: model.tokenizer), maxModelLen: model.maxModelLen,
-            vocabularySize: model.config.vocabularySize, created: Int(Date().timeIntervalSince1970))
+            vocabularySize: model.config.vocabularySize, created: Int(Date().timeIntervalSince1970),
+            eosTokenIDs: model.eosTokenIDs)
         let thread = Thread { [self] in loop() }
         thread.name = "tern-engine"
         thread.stackSize = 8 << 20

@@ -5,9 +5,13 @@ import Tokenization
 public struct ChatMessage: Sendable, Equatable {
     public var role: String
     public var content: String
-    public init(role: String, content: String) {
+    /// Further fields the template sees as they were sent: an assistant's `tool_calls`, a tool
+    /// result's `tool_call_id` and `name`.
+    public var extra: JinjaDictionary
+    public init(role: String, content: String, extra: JinjaDictionary = [:]) {
         self.role = role
         self.content = content
+        self.extra = extra
     }
 }
 
@@ -28,15 +32,24 @@ public struct ChatPrompt: Sendable {
     }
 
     /// The rendered text of `messages`, ending with the assistant's turn opener when
-    /// `addGenerationPrompt` is set.
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
-        let values: [[String: JinjaValue]] = messages.map { ["role": .string($0.role), "content": .string($0.content)] }
+    /// `addGenerationPrompt` is set; `tools` is the template's `tools` variable (the function
+    /// definitions as the client sent them), none when nil.
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, tools: JinjaValue? = nil) throws
+        -> String
+    {
+        let values: [[String: JinjaValue]] = messages.map { message in
+            var value: [String: JinjaValue] = ["role": .string(message.role), "content": .string(message.content)]
+            for (key, field) in message.extra.entries { value[key] = field }
+            return value
+        }
         return try template.render(messages: values, addGenerationPrompt: addGenerationPrompt,
-                                   bosToken: bosToken, eosToken: eosToken)
+                                   bosToken: bosToken, eosToken: eosToken, extra: tools.map { ["tools": $0] } ?? [:])
     }
 
     /// The token ids of the rendered conversation.
-    public func tokenIDs(_ messages: [ChatMessage], tokenizer: Tokenizer, addGenerationPrompt: Bool = true) throws -> [Int32] {
-        tokenizer.encode(try render(messages, addGenerationPrompt: addGenerationPrompt), addSpecialTokens: false)
+    public func tokenIDs(_ messages: [ChatMessage], tokenizer: Tokenizer, addGenerationPrompt: Bool = true,
+                         tools: JinjaValue? = nil) throws -> [Int32] {
+        tokenizer.encode(try render(messages, addGenerationPrompt: addGenerationPrompt, tools: tools),
+                         addSpecialTokens: false)
     }
 }

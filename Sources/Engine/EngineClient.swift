@@ -1,4 +1,5 @@
 import EngineCore
+import StructuredOutputs
 import Tokenization
 
 /// A request as the frontend hands it to the engine: already tokenized and validated.
@@ -10,13 +11,16 @@ public struct EngineRequest: Sendable {
     public var priority: Int
     /// When the request arrived (queue time and first-come-first-served order count from here).
     public var arrivalTime: ContinuousClock.Instant
+    /// A structured-output constraint, compiled off the engine thread (nil: unconstrained).
+    public var grammar: CompiledGrammar?
     public init(requestID: String, promptTokenIDs: [Int32], params: SamplingParams, priority: Int = 0,
-                arrivalTime: ContinuousClock.Instant = .now) {
+                arrivalTime: ContinuousClock.Instant = .now, grammar: CompiledGrammar? = nil) {
         self.requestID = requestID
         self.promptTokenIDs = promptTokenIDs
         self.params = params
         self.priority = priority
         self.arrivalTime = arrivalTime
+        self.grammar = grammar
     }
 }
 
@@ -124,14 +128,20 @@ public struct ServedModelInfo: Sendable {
     public let vocabularySize: Int
     /// Unix time the model was loaded (the `created` field of /v1/models).
     public let created: Int
+    /// Compiles structured-output constraints over this model's tokens (and caches them).
+    public let grammarCompiler: GrammarCompiler
 
+    /// - Parameter eosTokenIDs: the tokens that end generation, where a grammar may end
+    ///   (default: the tokenizer's).
     public init(name: String, tokenizer: Tokenizer, chatPrompt: ChatPrompt?, maxModelLen: Int, vocabularySize: Int,
-                created: Int) {
+                created: Int, eosTokenIDs: Set<Int32>? = nil) {
         self.name = name
         self.tokenizer = tokenizer
         self.chatPrompt = chatPrompt
         self.maxModelLen = maxModelLen
         self.vocabularySize = vocabularySize
         self.created = created
+        grammarCompiler = GrammarCompiler(vocabulary: TokenVocabulary(
+            tokenBytes: tokenizer.allTokenBytes(), eosTokenIDs: eosTokenIDs ?? tokenizer.eosTokenIDs))
     }
 }

@@ -1,4 +1,5 @@
 import EngineCore
+import StructuredOutputs
 import Foundation
 import Logging
 import Models
@@ -46,16 +47,17 @@ public final class LLM {
         engine = try LLMEngine(model: model.executor, schedulerConfig: config)
     }
 
-    /// Validates and queues `params.n` requests for `promptTokenIDs`; returns their ids.
+    /// Validates and queues `params.n` requests for `promptTokenIDs`; returns their ids. With
+    /// `grammar`, each request's output follows it (structured outputs).
     @discardableResult
-    public func add(promptTokenIDs: [Int32], params: SamplingParams) throws -> [String] {
+    public func add(promptTokenIDs: [Int32], params: SamplingParams, grammar: CompiledGrammar? = nil) throws -> [String] {
         try RequestValidation.validate(promptTokenIDs: promptTokenIDs, params: params,
                                        vocabularySize: model.config.vocabularySize)
         return try (0..<params.n).map { index in
             let requestID = "req-\(nextID)"
             let completionParams = params.forCompletion(index)
             try engine.add(Request(requestID: requestID, promptTokenIDs: promptTokenIDs,
-                                   samplingParams: completionParams, eosTokenIDs: model.eosTokenIDs))
+                                   samplingParams: completionParams, eosTokenIDs: model.eosTokenIDs), grammar: grammar)
             nextID += 1
             active[requestID] = ActiveRequest(
                 prompt: promptTokenIDs, processor: OutputProcessor(tokenizer: model.tokenizer, params: completionParams))

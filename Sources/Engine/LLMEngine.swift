@@ -1,5 +1,6 @@
 import EngineCore
 import Models
+import StructuredOutputs
 
 /// What one engine step produced.
 public struct StepResult {
@@ -18,6 +19,8 @@ public final class LLMEngine {
     public let scheduler: Scheduler
     public let runner: ModelRunner
     private var seeds: [String: UInt64] = [:]
+    /// The structured-output state of each constrained request, advanced by every token it samples.
+    private var matchers: [String: GrammarMatcher] = [:]
     private var entropy = SystemRandomNumberGenerator()
 
     public init(model: any ModelExecutor, schedulerConfig: SchedulerConfig) throws {
@@ -27,31 +30,43 @@ public final class LLMEngine {
 
     public var hasUnfinishedRequests: Bool { scheduler.hasUnfinishedRequests }
 
-    /// Queues a request; throws (naming the problem) if it can never run.
-    public func add(_ request: Request) throws {
+    /// Queues a request; throws (naming the problem) if it can never run. With `grammar`, every
+    /// token it samples is one the grammar allows, and EOS only where the grammar may end.
+    public func add(_ request: Request, grammar: CompiledGrammar? = nil) throws {
         try scheduler.add(request)
         seeds[request.requestID] = request.samplingParams.seed ?? entropy.next()
+        if let grammar { matchers[request.requestID] = GrammarMatcher(grammar) }
+    }
+
+    private func forget(_ requestID: String) {
+        seeds[requestID] = nil
+        matchers[requestID] = nil
     }
 
     /// Aborts requests; their blocks are freed at once.
     public func abort(_ requestIDs: [String]) -> [RequestUpdate] {
         let updates = scheduler.abort(requestIDs)
-        for update in updates { seeds[update.requestID] = nil }
+        for update in updates { forget(update.requestID) }
         return updates
     }
 
     /// Ends a request for a reason found outside the scheduler (a stop string).
     public func finish(_ requestID: String, reason: FinishReason) -> RequestUpdate? {
-        seeds[requestID] = nil
+        forget(requestID)
         return scheduler.finish(requestID, reason: reason)
     }
 
     /// One engine step.
     public func step() throws -> StepResult {
         let output = scheduler.schedule()
-        let run = try runner.execute(output, request: scheduler.request(_:), seed: { self.seeds[$0] ?? 0 })
+        let run = try runner.execute(output, request: scheduler.request(_:), seed: { self.seeds[$0] ?? 0 },
+                                     constraint: { self.matchers[$0] })
+        for (requestID, tokens) in run.sampled {
+            guard let matcher = matchers[requestID] else { continue }
+            for token in tokens { matcher.acceptToken(token) }
+        }
         let updates = try scheduler.update(output, sampled: run.sampled)
-        for update in updates where update.isFinished { seeds[update.requestID] = nil }
+        for update in updates where update.isFinished { forget(update.requestID) }
         return StepResult(updates: updates, logprobs: run.logprobs, promptLogprobs: run.promptLogprobs,
                           scheduledRequestIDs: output.requests.map(\.requestID))
     }

@@ -1,5 +1,6 @@
 import EngineCore
 import Models
+import StructuredOutputs
 
 /// What one step produced besides the scheduler's update.
 public struct RunnerOutput {
@@ -20,15 +21,22 @@ public final class ModelRunner {
     private var sampler = Sampler()
     /// For each scheduled request, where its logit rows start (or nil) and how many it has.
     private var rowRanges: [(start: Int, count: Int)] = []
+    /// [mask words] scratch for one constrained row's allowed-token bitmask.
+    private var maskWords: [UInt32] = []
+    /// Time spent filling and applying structured-output masks, and the tokens it was for
+    /// (`tern bench throughput --structured` reports the time per token).
+    public private(set) var maskTime: Duration = .zero
+    public private(set) var maskedTokens = 0
 
     public init(model: any ModelExecutor) {
         self.model = model
     }
 
     /// Runs `output`. `request(id)` gives each request's history (for penalties and prompt
-    /// logprobs) and `seed(id)` its seed.
-    public func execute(_ output: SchedulerOutput, request: (String) -> Request?,
-                        seed: (String) -> UInt64) throws -> RunnerOutput {
+    /// logprobs), `seed(id)` its seed and `constraint(id)` its structured-output matcher, whose
+    /// mask limits what the request may sample (the caller advances the matcher).
+    public func execute(_ output: SchedulerOutput, request: (String) -> Request?, seed: (String) -> UInt64,
+                        constraint: (String) -> GrammarMatcher? = { _ in nil }) throws -> RunnerOutput {
         guard !output.isEmpty else { return RunnerOutput() }
         let maxBlocks = output.requests.lazy.map(\.blockTable.count).max() ?? 0
         batch.reset(maxBlocksPerSequence: maxBlocks)
@@ -48,7 +56,8 @@ public final class ModelRunner {
         }
         // A GPU model samples on the device unless a row needs logprobs, so only the sampled
         // ids come back, not [B', vocab] logits.
-        if let deviceModel = model as? any DeviceSampling,
+        let constrained = output.requests.contains { $0.samples && constraint($0.requestID) != nil }
+        if !constrained, let deviceModel = model as? any DeviceSampling,
            let sampling = deviceSamplingRows(output, request: request, seed: seed) {
             return try executeWithDeviceSampling(deviceModel, batch: batch, output: output, rows: sampling.rows,
                                                  adjustments: sampling.adjustments)
@@ -72,8 +81,21 @@ public final class ModelRunner {
             let history = Sampler.History(promptTokenIDs: state.promptTokenIDs[...],
                                           outputTokenIDs: state.outputTokenIDs[...],
                                           eosTokenIDs: state.eosTokenIDs)
-            let token = sampler.sample(logits: lastRow, params: params, history: history,
-                                       seed: seed(scheduled.requestID))
+            let token: Int32
+            if let matcher = constraint(scheduled.requestID) {
+                let started = ContinuousClock.now
+                let words = (vocabulary + 31) / 32
+                if maskWords.count != words { maskWords = [UInt32](repeating: 0, count: words) }
+                maskWords.withUnsafeMutableBufferPointer { matcher.fillNextTokenBitmask($0) }
+                maskTime += ContinuousClock.now - started
+                maskedTokens += 1
+                token = maskWords.withUnsafeBufferPointer { mask in
+                    sampler.sample(logits: lastRow, params: params, history: history,
+                                   seed: seed(scheduled.requestID), allowed: mask)
+                }
+            } else {
+                token = sampler.sample(logits: lastRow, params: params, history: history, seed: seed(scheduled.requestID))
+            }
             result.sampled[scheduled.requestID] = [token]
             if let count = params.logprobs {
                 result.logprobs[scheduled.requestID] = Logprobs.of(token: token, in: lastRow, top: count)

@@ -33,12 +33,21 @@ public struct Sampler {
 
     /// Samples from `logits` [vocab]. `seed` is the request's seed (or one drawn for it at
     /// arrival); the output index comes from `history`.
+    ///
+    /// - Parameter allowed: a structured-output constraint's bitmask (bit `id % 32` of word
+    ///   `id / 32` set = token `id` may come next), applied after the other processors. Where
+    ///   those processors leave no allowed token (min_tokens forbidding the EOS the grammar now
+    ///   requires), the grammar wins: its tokens are sampled from the raw logits.
     public mutating func sample(logits: UnsafeBufferPointer<Float>, params: SamplingParams, history: History,
-                                seed: UInt64) -> Int32 {
+                                seed: UInt64, allowed: UnsafeBufferPointer<UInt32>? = nil) -> Int32 {
         let vocabulary = logits.count
         if work.count != vocabulary { work = [Float](repeating: 0, count: vocabulary) }
         work.withUnsafeMutableBufferPointer { w in _ = w.initialize(from: logits) }
         applyProcessors(params: params, history: history)
+        if let allowed, !Self.applyMask(allowed, to: &work) {
+            work.withUnsafeMutableBufferPointer { w in _ = w.initialize(from: logits) }
+            _ = Self.applyMask(allowed, to: &work)
+        }
         if params.temperature == 0 { return argmax() }
 
         if params.temperature != 1 {
@@ -51,6 +60,30 @@ public struct Sampler {
         var generator = SplitMix64(seed: seed &+ UInt64(history.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15)
         let draw = Float(generator.nextUnit())
         return pick(candidates: candidates, uniform: draw)
+    }
+
+    /// Sets every token the mask does not allow to -inf; false when no finite logit is left.
+    static func applyMask(_ allowed: UnsafeBufferPointer<UInt32>, to work: inout [Float]) -> Bool {
+        work.withUnsafeMutableBufferPointer { w in
+            var anyLeft = false
+            for wordIndex in 0..<(w.count + 31) / 32 {
+                let word = wordIndex < allowed.count ? allowed[wordIndex] : 0
+                let base = wordIndex * 32
+                let end = min(base + 32, w.count)
+                if word == .max {
+                    for i in base..<end where w[i] > -.infinity { anyLeft = true; break }
+                    continue
+                }
+                for i in base..<end {
+                    if word & (1 << UInt32(i - base)) == 0 {
+                        w[i] = -.infinity
+                    } else if w[i] > -.infinity {
+                        anyLeft = true
+                    }
+                }
+            }
+            return anyLeft
+        }
     }
 
     private mutating func applyProcessors(params: SamplingParams, history: History) {

@@ -10,14 +10,12 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var topLogprobs: Int?
     public var stream: Bool
     public var streamOptions: StreamOptions?
-    /// Tool definitions; only an empty list is served (no tool calling).
-    public var tools: [ToolDefinition]?
     /// vLLM's: end the rendered prompt with the assistant's turn opener (default true).
     public var addGenerationPrompt: Bool
     public var sampling: SamplingFields
 
     enum CodingKeys: String, CodingKey {
-        case model, messages, logprobs, stream, tools
+        case model, messages, logprobs, stream
         case topLogprobs = "top_logprobs"
         case streamOptions = "stream_options"
         case addGenerationPrompt = "add_generation_prompt"
@@ -31,7 +29,6 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
         stream = try container.decodeIfPresent(Bool.self, forKey: .stream) ?? false
         streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
-        tools = try container.decodeIfPresent([ToolDefinition].self, forKey: .tools)
         addGenerationPrompt = try container.decodeIfPresent(Bool.self, forKey: .addGenerationPrompt) ?? true
         sampling = try SamplingFields(from: decoder)
     }
@@ -50,9 +47,6 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         if messages.isEmpty {
             throw OpenAIError.invalidRequest("messages must contain at least one message.", param: "messages")
         }
-        if let tools, !tools.isEmpty {
-            throw OpenAIError.invalidRequest("tools are not supported by this server.", param: "tools")
-        }
         if streamOptions != nil, !stream {
             throw OpenAIError.invalidRequest("stream_options is only allowed when stream is true.", param: "stream_options")
         }
@@ -62,9 +56,4 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     func chatMessages() throws -> [ChatMessage] {
         try messages.enumerated().map { index, message in try message.chatMessage(index: index) }
     }
-}
-
-/// A tool the client offers the model; decoded only to tell the client tools are not served.
-public struct ToolDefinition: Decodable, Sendable {
-    public var type: String
 }

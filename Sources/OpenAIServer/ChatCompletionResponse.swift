@@ -38,10 +38,53 @@ public struct ChatCompletionResponse: Codable, Sendable, Equatable {
         }
     }
 
-    /// The assistant's reply.
+    /// The assistant's reply: `content` is null when the reply is only tool calls.
     public struct Message: Codable, Sendable, Equatable {
         public var role: String
-        public var content: String
+        public var content: String?
+        /// The model's reasoning, when a reasoning parser split it off.
+        public var reasoningContent: String?
+        public var toolCalls: [ToolCall]?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case reasoningContent = "reasoning_content"
+            case toolCalls = "tool_calls"
+        }
+
+        public init(role: String, content: String?, reasoningContent: String? = nil, toolCalls: [ToolCall]? = nil) {
+            self.role = role
+            self.content = content
+            self.reasoningContent = reasoningContent
+            self.toolCalls = toolCalls
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(role, forKey: .role)
+            try container.encode(content, forKey: .content)
+            try container.encodeIfPresent(reasoningContent, forKey: .reasoningContent)
+            try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
+        }
+    }
+
+    /// One call in `message.tool_calls`.
+    public struct ToolCall: Codable, Sendable, Equatable {
+        public var id: String
+        public var type: String
+        public var function: Function
+
+        public struct Function: Codable, Sendable, Equatable {
+            public var name: String
+            /// The arguments as JSON text.
+            public var arguments: String
+        }
+
+        public init(id: String, name: String, arguments: String) {
+            self.id = id
+            type = "function"
+            function = Function(name: name, arguments: arguments)
+        }
     }
 
     public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage) {
@@ -115,13 +158,40 @@ public struct ChatCompletionChunk: Codable, Sendable, Equatable {
         }
     }
 
-    /// What the chunk adds to the message: the role on the first chunk, then text.
+    /// What the chunk adds to the message: the role on the first chunk, then text, reasoning
+    /// or pieces of tool calls.
     public struct Delta: Codable, Sendable, Equatable {
         public var role: String?
         public var content: String?
-        public init(role: String? = nil, content: String? = nil) {
+        public var reasoningContent: String?
+        public var toolCalls: [ToolCallDelta]?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case reasoningContent = "reasoning_content"
+            case toolCalls = "tool_calls"
+        }
+
+        public init(role: String? = nil, content: String? = nil, reasoningContent: String? = nil,
+                    toolCalls: [ToolCallDelta]? = nil) {
             self.role = role
             self.content = content
+            self.reasoningContent = reasoningContent
+            self.toolCalls = toolCalls
+        }
+    }
+
+    /// OpenAI's incremental tool call: the first delta of a call has its `id`, `type` and
+    /// `function.name`; later ones add `function.arguments` text.
+    public struct ToolCallDelta: Codable, Sendable, Equatable {
+        public var index: Int
+        public var id: String?
+        public var type: String?
+        public var function: Function
+
+        public struct Function: Codable, Sendable, Equatable {
+            public var name: String?
+            public var arguments: String?
         }
     }
 

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import ToolParsing
 
 /// The `/v1/chat/completions` response builder: a role chunk, then content chunks per choice
 /// while streaming; the whole message otherwise.
@@ -11,11 +12,15 @@ struct ChatStream: ResponseBuilder {
     let promptLengths: [Int]
     let wantsLogprobs: Bool
     let formatter: LogprobsFormatter
+    /// A fresh parser of one choice's text (reasoning, tool calls).
+    let makeParser: @Sendable () -> ChatMessageParser
     private var states: [ChoiceState]
+    private var parsers: [ChatMessageParser]
     private var started: Set<Int> = []
 
     init(id: String, created: Int, model: String, n: Int, promptLengths: [Int], wantsLogprobs: Bool,
-         formatter: LogprobsFormatter) {
+         formatter: LogprobsFormatter,
+         makeParser: @escaping @Sendable () -> ChatMessageParser = { ChatMessageParser(reasoning: nil, tools: .none) }) {
         self.id = id
         self.created = created
         self.model = model
@@ -23,7 +28,9 @@ struct ChatStream: ResponseBuilder {
         self.promptLengths = promptLengths
         self.wantsLogprobs = wantsLogprobs
         self.formatter = formatter
+        self.makeParser = makeParser
         states = Array(repeating: ChoiceState(), count: promptLengths.count * n)
+        parsers = (0..<promptLengths.count * n).map { _ in makeParser() }
     }
 
     mutating func chunks(for event: ChoiceOutput) throws -> [Data] {
@@ -37,13 +44,40 @@ struct ChatStream: ResponseBuilder {
             chunks.append(try chunk([opening]))
         }
         let entries = formatter.chatEntries(wantsLogprobs ? output.logprobs ?? [] : [])
-        guard !output.newText.isEmpty || output.finishReason != nil || !entries.isEmpty else { return chunks }
-        let choice = ChatCompletionChunk.Choice(
-            index: event.index, delta: .init(content: output.newText.isEmpty ? nil : output.newText),
-            logprobs: wantsLogprobs ? ChatLogprobs(content: entries) : nil,
-            finishReason: output.finishReason?.rawValue, stopReason: output.finishReason != nil ? output.stopReason : nil)
-        chunks.append(try chunk([choice]))
+        var pieces = parsers[event.index].feed(output.newText)
+        if let reason = output.finishReason { pieces += parsers[event.index].finish(truncated: reason == .length) }
+        var deltas = pieces.map(Self.delta)
+        let finishReason = output.finishReason.map {
+            Self.finishReason($0.rawValue, calls: parsers[event.index].callCount)
+        }
+        if deltas.isEmpty, finishReason != nil || !entries.isEmpty { deltas = [.init()] }
+        for (position, delta) in deltas.enumerated() {
+            let last = position == deltas.count - 1
+            let choice = ChatCompletionChunk.Choice(
+                index: event.index, delta: delta,
+                logprobs: wantsLogprobs && position == 0 ? ChatLogprobs(content: entries) : nil,
+                finishReason: last ? finishReason : nil, stopReason: last && output.finishReason != nil ? output.stopReason : nil)
+            chunks.append(try chunk([choice]))
+        }
         return chunks
+    }
+
+    /// `tool_calls` when the model called tools and stopped by itself, else the engine's reason.
+    static func finishReason(_ reason: String, calls: Int) -> String {
+        calls > 0 && reason == "stop" ? "tool_calls" : reason
+    }
+
+    private static func delta(_ piece: ChatMessageParser.Piece) -> ChatCompletionChunk.Delta {
+        switch piece {
+        case .content(let text):
+            return .init(content: text)
+        case .reasoning(let text):
+            return .init(reasoningContent: text)
+        case .callStart(let index, let id, let name):
+            return .init(toolCalls: [.init(index: index, id: id, type: "function", function: .init(name: name, arguments: ""))])
+        case .arguments(let index, let fragment):
+            return .init(toolCalls: [.init(index: index, id: nil, type: nil, function: .init(name: nil, arguments: fragment))])
+        }
     }
 
     func finalChunks(includeUsage: Bool) throws -> [Data] {
@@ -55,10 +89,17 @@ struct ChatStream: ResponseBuilder {
 
     func response(_ choices: [ChoiceState]) -> ChatCompletionResponse {
         let wire = choices.enumerated().map { index, choice in
-            ChatCompletionResponse.Choice(
-                index: index, message: .init(role: "assistant", content: choice.text),
+            var parser = makeParser()
+            let message = ParsedChatMessage(parser.feed(choice.text) + parser.finish(truncated: choice.finishReason == "length"))
+            let calls = message.calls.map { ChatCompletionResponse.ToolCall(id: $0.id, name: $0.name, arguments: $0.arguments) }
+            return ChatCompletionResponse.Choice(
+                index: index,
+                message: .init(role: "assistant", content: calls.isEmpty || !message.content.isEmpty ? message.content : nil,
+                               reasoningContent: message.reasoning.isEmpty ? nil : message.reasoning,
+                               toolCalls: calls.isEmpty ? nil : calls),
                 logprobs: wantsLogprobs ? ChatLogprobs(content: formatter.chatEntries(choice.logprobEntries)) : nil,
-                finishReason: choice.finishReason, stopReason: choice.stopReason)
+                finishReason: choice.finishReason.map { Self.finishReason($0, calls: calls.count) },
+                stopReason: choice.stopReason)
         }
         return ChatCompletionResponse(id: id, created: created, model: model, choices: wire,
                                       usage: ChoiceState.usage(choices, promptLengths: promptLengths, n: n))

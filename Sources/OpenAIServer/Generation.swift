@@ -1,6 +1,7 @@
 import Engine
 import EngineCore
 import Foundation
+import StructuredOutputs
 
 /// One output of one choice of an API request.
 struct ChoiceOutput: Sendable {
@@ -27,7 +28,7 @@ final class Generation: Sendable {
     ///   - params: shared by all choices; the i-th sample of a prompt gets seed `seed + i`, so
     ///     that `n > 1` with a seed gives different but reproducible choices.
     init(engine: any EngineClient, baseID: String, prompts: [[Int32]], params: SamplingParams,
-         metrics: ServerMetrics) throws {
+         grammar: CompiledGrammar? = nil, metrics: ServerMetrics) throws {
         self.engine = engine
         let arrival = ContinuousClock.now
         var streams: [(Int, AsyncThrowingStream<RequestOutput, any Error>)] = []
@@ -41,7 +42,7 @@ final class Generation: Sendable {
                 let requestID = "\(baseID)-\(index)"
                 do {
                     let stream = try engine.submit(EngineRequest(requestID: requestID, promptTokenIDs: prompt,
-                                                                 params: choiceParams))
+                                                                 params: choiceParams, grammar: grammar))
                     streams.append((index, stream))
                     ids.append(requestID)
                 } catch {

@@ -7,7 +7,8 @@ extension OpenAIServer {
     /// `POST /v1/completions`.
     func completions(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
-        let body = try JSONResponse.decode(CompletionRequest.self, from: try await collectBody(&request))
+        let raw = try await collectBody(&request)
+        let body = try JSONResponse.decode(CompletionRequest.self, from: raw)
         try checkModel(body.model)
         try body.validateShape()
         let info = model
@@ -29,8 +30,9 @@ extension OpenAIServer {
                             maxTokensField: body.sampling.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
         }
         let echoes: [String] = body.echo ? prompts.map { info.tokenizer.decode($0, skipSpecialTokens: false) } : []
+        let grammar = try await grammar(forBody: raw, ignoreEOS: params.ignoreEOS)
         let id = Self.makeID("cmpl")
-        let generation = try startGeneration(baseID: id, prompts: prompts, params: params)
+        let generation = try startGeneration(baseID: id, prompts: prompts, params: params, grammar: grammar)
         let stream = CompletionStream(
             id: id, created: Self.unixTime(), model: info.name, n: params.n, promptLengths: prompts.map(\.count),
             echoes: echoes, wantsLogprobs: body.logprobs != nil, formatter: LogprobsFormatter(tokenizer: info.tokenizer))

@@ -12,7 +12,7 @@ extension OpenAIServer {
             ids = model.tokenizer.encode(prompt, addSpecialTokens: body.addSpecialTokens ?? true)
         case (nil, let messages?):
             let chat = try messages.enumerated().map { index, message in try message.chatMessage(index: index) }
-            ids = try chatPromptTokens(chat, addGenerationPrompt: body.addGenerationPrompt ?? true)
+            ids = try chatPrompt(chat, addGenerationPrompt: body.addGenerationPrompt ?? true).ids
         default:
             throw OpenAIError.invalidRequest("Give exactly one of prompt or messages.", param: "prompt")
         }

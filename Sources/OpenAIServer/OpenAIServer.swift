@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import StructuredOutputs
 
 /// The OpenAI-compatible HTTP server over an `EngineClient`: routes, validation, streaming,
 /// metrics and auth. It never blocks the engine: every route only submits requests and
@@ -96,6 +97,19 @@ public final class OpenAIServer: Sendable {
         }
     }
 
+    /// The structured-output constraint of a request body, compiled; nil when it has none.
+    /// Structured outputs end only where the grammar may end, so `ignore_eos` is refused.
+    func grammar(forBody body: ByteBuffer, ignoreEOS: Bool) async throws -> CompiledGrammar? {
+        guard let (field, constraint) = try StructuredOutputFields.constraint(in: Array(body.readableBytesView)) else {
+            return nil
+        }
+        if ignoreEOS {
+            throw OpenAIError.invalidRequest("ignore_eos cannot be combined with \(field): a structured output ends "
+                                                 + "where its grammar does.", param: "ignore_eos")
+        }
+        return try await StructuredOutputFields.compile(constraint, with: model.grammarCompiler, field: field)
+    }
+
     /// 404 unless `name` is nil or the served model's name.
     func checkModel(_ name: String?) throws {
         if let name, name != model.name { throw OpenAIError.modelNotFound(name) }
@@ -122,7 +136,8 @@ public final class OpenAIServer: Sendable {
 
     /// Submits every choice. The request was validated before, so an engine refusal here is
     /// about the engine's state (queue full, shutting down, loop stopped): a 503.
-    func startGeneration(baseID: String, prompts: [[Int32]], params: SamplingParams) throws -> Generation {
+    func startGeneration(baseID: String, prompts: [[Int32]], params: SamplingParams,
+                         grammar: CompiledGrammar? = nil) throws -> Generation {
         let waiting = engine.stats().waitingRequests
         // n was bounded by --max-n when the fields were read, so the product cannot overflow.
         let count = prompts.count * params.n
@@ -137,7 +152,7 @@ public final class OpenAIServer: Sendable {
         }
         do {
             return try Generation(engine: engine, baseID: baseID, prompts: prompts, params: params,
-                                  metrics: metrics)
+                                  grammar: grammar, metrics: metrics)
         } catch let error as InvalidSamplingParams {
             throw OpenAIError.invalidRequest(error.description)
         } catch {

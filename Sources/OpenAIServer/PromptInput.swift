@@ -66,7 +66,7 @@ public struct StreamOptions: Decodable, Sendable, Equatable {
     }
 }
 
-/// `response_format`: only `{"type": "text"}` is served; structured output is refused with a 400.
+/// `response_format`'s type; the constraint it carries is read by `StructuredOutputFields`.
 public struct ResponseFormat: Decodable, Sendable, Equatable {
     public var type: String
 }

@@ -61,11 +61,6 @@ public struct SamplingFields: Decodable, Sendable, Equatable {
     ///   - maxN: the largest `n` the server takes (`--max-n`).
     public func samplingParams(defaultMaxTokens: Int?, logprobs: Int?, logprobsField: String,
                                vocabularySize: Int, maxN: Int = 128) throws -> SamplingParams {
-        if let format = responseFormat, format.type != "text" {
-            throw OpenAIError.invalidRequest(
-                "response_format of type \(format.type) is not supported; only {\"type\": \"text\"} is.",
-                param: "response_format")
-        }
         let count = n ?? 1
         if count > maxN {
             throw OpenAIError.invalidRequest("n must be <= \(maxN) (the server's --max-n), got \(count).", param: "n")

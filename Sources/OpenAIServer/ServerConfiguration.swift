@@ -1,3 +1,5 @@
+import ToolParsing
+
 /// How the OpenAI-compatible server listens and what it accepts.
 public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
@@ -16,6 +18,13 @@ public struct ServerConfiguration: Sendable {
     public var heartbeatTimeout: Duration = .seconds(30)
     /// How often the stats line is logged while the engine is busy.
     public var statsInterval: Duration = .seconds(5)
+
+    /// vLLM's `--enable-auto-tool-choice`: `tool_choice: "auto"` is served (with a parser).
+    public var enableAutoToolChoice = false
+    /// The format tool calls are parsed in (`--tool-call-parser`, or the one the template implies).
+    public var toolCallParser: (any ToolCallParser.Type)?
+    /// Splits reasoning into `reasoning_content` (`--reasoning-parser`).
+    public var reasoningParser: (any ReasoningParser.Type)?
 
     public init() {}
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Engine
 import EngineCore
 import Foundation
+import OrderedJSON
+import StructuredOutputs
 
 /// `tern bench throughput`: offline, many random-token prompts through one engine.
 struct BenchThroughputCommand: ParsableCommand {
@@ -17,7 +19,14 @@ struct BenchThroughputCommand: ParsableCommand {
     @Option(help: "random or shared-prefix.") var dataset: BenchDataset = .random
     @Option(help: "Tokens of the prefix every prompt shares (shared-prefix).") var prefixLen = 384
     @Option(help: "Seed of the prompts.") var seed: UInt64 = 0
+    @Flag(help: "Constrain every request with a JSON schema (structured outputs); EOS then ends a request where the schema may end.")
+    var structured = false
+    @Option(help: "The JSON Schema file --structured uses (default: an object with a list of strings, so outputs run long).")
+    var schema: String?
     @Flag(help: "Print one JSON object.") var json = false
+
+    /// The default schema of --structured: open-ended enough that outputs reach --output-len.
+    static let defaultSchema = #"{"type": "object", "properties": {"title": {"type": "string"}, "items": {"type": "array", "items": {"type": "string"}}}, "required": ["title", "items"]}"#
 
     func run() throws {
         let logger = modelOptions.makeLogger()
@@ -27,8 +36,19 @@ struct BenchThroughputCommand: ParsableCommand {
                                         prefixLength: dataset == .sharedPrefix ? prefixLen : 0,
                                         tokenizer: model.tokenizer, vocabularySize: model.config.vocabularySize,
                                         seed: seed)
-        let params = SamplingParams(temperature: 1, ignoreEOS: true, maxTokens: outputLen)
-        for prompt in prompts { try llm.add(promptTokenIDs: prompt, params: params) }
+        var grammar: CompiledGrammar?
+        var compileSeconds = 0.0
+        if structured {
+            let text = try schema.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? Self.defaultSchema
+            let compiler = GrammarCompiler(vocabulary: TokenVocabulary(
+                tokenBytes: model.tokenizer.allTokenBytes(), eosTokenIDs: model.eosTokenIDs))
+            let compileStart = ContinuousClock.now
+            grammar = try compiler.compile(.jsonSchema(try JSON(parsing: text)))
+            compileSeconds = (ContinuousClock.now - compileStart).seconds
+        }
+        // A structured output ends where its schema does, so EOS is not ignored there.
+        let params = SamplingParams(temperature: 1, ignoreEOS: !structured, maxTokens: outputLen)
+        for prompt in prompts { try llm.add(promptTokenIDs: prompt, params: params, grammar: grammar) }
 
         var progress = BenchProgress(total: numPrompts, enabled: !json)
         let start = ContinuousClock.now
@@ -47,7 +67,10 @@ struct BenchThroughputCommand: ParsableCommand {
             ("requests_per_second", Double(completions.count) / elapsed),
             ("tokens_per_second", Double(promptTokens + outputTokens) / elapsed),
             ("output_tokens_per_second", Double(outputTokens) / elapsed),
-        ]
+        ] + (structured ? [
+            ("schema_compile_ms", compileSeconds * 1000),
+            ("mask_us_per_token", llm.engine.runner.maskTime.seconds * 1e6 / Double(max(llm.engine.runner.maskedTokens, 1))),
+        ] : [])
         try BenchReport.print(report, json: json, title: "Throughput (\(dataset.rawValue), \(numPrompts) x \(dataset == .sharedPrefix ? "\(prefixLen)+" : "")\(inputLen) in, \(outputLen) out)")
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Engine
 import Logging
 import OpenAIServer
+import ToolParsing
 
 /// `tern serve [MODEL]`: the OpenAI-compatible server, with vLLM's flag names.
 struct ServeCommand: ParsableCommand {
@@ -48,6 +49,17 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest n (completions per prompt) a request may ask for (HTTP 400 beyond).")
     var maxN = 128
 
+    @Flag(help: "Serve tool_choice \"auto\": the model decides, and its text is parsed for tool calls.")
+    var enableAutoToolChoice = false
+
+    @Option(help: ArgumentHelp("The format tool calls are parsed in (default: the one the model's chat template writes).",
+                               valueName: ToolParsers.names.joined(separator: "|")))
+    var toolCallParser: String?
+
+    @Option(help: ArgumentHelp("Split the model's reasoning into reasoning_content.",
+                               valueName: ReasoningParsers.names.joined(separator: "|")))
+    var reasoningParser: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
@@ -55,6 +67,12 @@ struct ServeCommand: ParsableCommand {
         guard maxWaitingRequests > 0 else { throw ValidationError("--max-waiting-requests must be > 0") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be > 0") }
         guard maxN > 0 else { throw ValidationError("--max-n must be > 0") }
+        if let toolCallParser, ToolParsers.parser(named: toolCallParser) == nil {
+            throw ValidationError("--tool-call-parser must be one of \(ToolParsers.names.joined(separator: ", "))")
+        }
+        if let reasoningParser, ReasoningParsers.parser(named: reasoningParser) == nil {
+            throw ValidationError("--reasoning-parser must be one of \(ReasoningParsers.names.joined(separator: ", "))")
+        }
         if let apiKey {
             guard !apiKey.isEmpty else { throw ValidationError("--api-key must not be empty") }
             // HTTP drops whitespace around a header value, and a key must be a header's whole token.
@@ -80,6 +98,13 @@ struct ServeCommand: ParsableCommand {
         configuration.maxWaitingRequests = maxWaitingRequests
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxN = maxN
+        configuration.enableAutoToolChoice = enableAutoToolChoice
+        let parserName = toolCallParser ?? engine.modelInfo.tokenizer.chatTemplate.flatMap(ToolParsers.detect(chatTemplate:))
+        configuration.toolCallParser = parserName.flatMap(ToolParsers.parser(named:))
+        configuration.reasoningParser = reasoningParser.flatMap(ReasoningParsers.parser(named:))
+        if enableAutoToolChoice {
+            logger.info("auto tool choice", metadata: ["tool_call_parser": "\(parserName ?? "none: the chat template names no format")"])
+        }
         let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
               + " --log-level info shows the stats line")

@@ -29,7 +29,7 @@ import Testing
                 ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "top_logprobs": 2}"#, "top_logprobs"),
                 ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "logprobs": true, "top_logprobs": 30}"#, "top_logprobs"),
                 ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function"}]}"#, "tools"),
-                ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_object"}}"#, "response_format"),
+                ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "xml"}}"#, "response_format"),
                 ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}], "max_completion_tokens": -2}"#, "max_completion_tokens"),
                 ("/v1/chat/completions", "{not json", nil),
                 ("/v1/chat/completions", "", nil),
