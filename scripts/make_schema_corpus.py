@@ -59,7 +59,7 @@ SOURCES = {
     "jsonschema-specifications": ("jsonschema-specifications==2025.9.1", "wheel"),
 }
 
-MAX_INSTANCES = 10
+MAX_INSTANCES = 40
 SUBSCHEMA_MAX_BYTES = 12_000
 SUBSCHEMAS_PER_DOCUMENT = 8
 WHOLE_SCHEMA_MAX_BYTES = 140_000

@@ -130,7 +130,8 @@ struct ChatTools {
 
     /// The extra template fields of `messages[index]` in the body: an assistant's `tool_calls`
     /// (arguments given to the template as objects, as vLLM does, where they parse), a tool
-    /// result's `tool_call_id` and `name`, and `content` as none where it was null.
+    /// result's `tool_call_id` and `name`. A null `content` stays the empty string: templates such
+    /// as SmolLM2's concatenate it.
     static func messageExtras(_ message: JSON) throws -> JinjaDictionary {
         var extra = JinjaDictionary()
         if let calls = message["tool_calls"], !calls.isNull {
@@ -145,7 +146,6 @@ struct ChatTools {
                 object["function"] = .object(function)
                 return JinjaValue(.object(object))
             })
-            if message["content"]?.isNull ?? true { extra["content"] = JinjaValue.none }
         }
         for key in ["tool_call_id", "name"] {
             if let value = message[key]?.string { extra[key] = .string(value) }

@@ -258,8 +258,10 @@ struct JSONSchemaCompiler {
         let lowInteger = (low ?? -limit).rounded(.up)
         let highInteger = (high ?? limit).rounded(.down)
         guard lowInteger <= highInteger, abs(lowInteger) <= limit, abs(highInteger) <= limit else {
-            throw StructuredOutputError("the numeric bounds at \(path) hold no integer Tern can write",
-                                        keyword: low != nil ? "minimum" : "maximum")
+            let keyword = ["minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"].first { schema[$0] != nil } ?? "minimum"
+            throw StructuredOutputError("the bounds at \(path) (\"\(keyword)\") hold no integer Tern can write "
+                                            + "(bounded numbers are written as integers of at most 15 digits)",
+                                        keyword: keyword)
         }
         return .rule(builder.integerRange(Int64(lowInteger), Int64(highInteger)))
     }
