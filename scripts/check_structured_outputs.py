@@ -12,7 +12,8 @@
    output must parse with json.loads and validate with jsonschema under the schema's draft (format asserted); an
    output cut by max_tokens (finish_reason "length") is counted as truncated, not as a failure. A 400 is a refusal,
    and its message must name one of the schema's keywords (recorded). --limit N takes N schemas spread evenly over
-   the corpus (every source), not the first N (and N of the form cases of part 2, spread the same way).
+   the corpus (every source), not the first N (and N of the form cases of part 2, taken round-robin over the
+   forms and endpoints).
 2. The other ways to ask for a constraint: structured_outputs {regex, choice, grammar, json}, the older guided_regex /
    guided_choice / guided_grammar / guided_json, response_format json_object and json_schema, on /v1/chat/completions
    and /v1/completions, streaming and not (for greedy the streamed text must equal the non-streamed text), plus one
@@ -690,9 +691,24 @@ def form_cases():
     return cases
 
 
+def interleaved(cases):
+    """The cases taken round-robin over (form family, endpoint), so that the first N cover every form."""
+    groups = {}
+    for case in cases:
+        groups.setdefault((case[0].split("/")[0], case[1]), []).append(case)
+    out = []
+    while any(groups.values()):
+        for key in list(groups):
+            if groups[key]:
+                out.append(groups[key].pop(0))
+    return out
+
+
 def check_forms(client, model, args, results):
     import openai
-    cases = spread(form_cases(), args.limit)
+    cases = form_cases()
+    if args.limit:
+        cases = interleaved(cases)[:args.limit]
     print(f"== forms: {len(cases)} cases x (greedy, greedy streamed, sampled)", flush=True)
 
     def one(case):

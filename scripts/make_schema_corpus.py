@@ -30,7 +30,6 @@ the output the same for anyone who runs it.
 
 import argparse
 import copy
-import io
 import json
 import os
 import subprocess
@@ -86,7 +85,7 @@ SCHEMASTORE_HOOKS = {  # check-jsonschema example-file folder -> vendored schema
 
 def in_pinned_env():
     try:
-        import jsonschema  # noqa: F401
+        import jsonschema  # noqa: F401  (only whether it imports)
         from importlib.metadata import version
     except ImportError:
         return False
@@ -107,7 +106,7 @@ def reexec_in_venv(argv):
     python = os.path.join(tmp, "bin", "python")
     subprocess.check_call([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
                            *VALIDATOR_PINS])
-    os.execv(python, [python, os.path.abspath(__file__), *argv, "--no-venv"])
+    os.execv(python, [python, os.path.abspath(__file__), *argv, "--no-venv", "--remove-venv", tmp])
 
 
 # ---------------------------------------------------------------- validation
@@ -131,7 +130,6 @@ def draft_of(schema, default="2020-12"):
 
 def make_validator(schema, draft):
     """A validator of the draft with format assertion and no way to fetch anything; raises on an invalid schema."""
-    import jsonschema
     import referencing
     cls = validator_classes()[draft]
     cls.check_schema(schema)
@@ -729,7 +727,12 @@ def main():
     parser.add_argument("--check", action="store_true", help="reload --out and reproduce every verdict")
     parser.add_argument("--no-venv", action="store_true",
                         help="use this interpreter's jsonschema instead of a temporary venv with the pinned one")
+    parser.add_argument("--remove-venv", help=argparse.SUPPRESS)  # the temporary venv, removed at exit
     args = parser.parse_args()
+    if args.remove_venv:
+        import atexit
+        import shutil
+        atexit.register(shutil.rmtree, args.remove_venv, True)
     if not args.no_venv and not in_pinned_env():
         reexec_in_venv(sys.argv[1:])
     if not in_pinned_env():

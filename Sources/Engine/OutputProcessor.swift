@@ -12,9 +12,13 @@ public struct OutputProcessor {
     private var pending: [UInt8] = []
     /// Set once a stop string was found; later tokens are ignored.
     public private(set) var matchedStop: String?
+    /// The EOS tokens that end the output without being part of its text (also when special
+    /// tokens are kept, as tool-call parsers need them); empty under `ignore_eos`.
+    private let endTokens: Set<Int32>
 
     public init(tokenizer: Tokenizer, params: SamplingParams) {
         detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipSpecialTokens: params.skipSpecialTokens)
+        endTokens = params.ignoreEOS ? [] : tokenizer.eosTokenIDs
         stops = params.stop.filter { !$0.isEmpty }.map { Array($0.utf8) }
         longestStop = stops.map(\.count).max() ?? 0
     }
@@ -23,6 +27,8 @@ public struct OutputProcessor {
     /// everything held back (the request ended).
     public mutating func process(_ tokens: [Int32], final: Bool) -> String {
         guard matchedStop == nil else { return "" }
+        var tokens = tokens
+        if final, let last = tokens.last, endTokens.contains(last) { tokens.removeLast() }
         pending.append(contentsOf: detokenizer.add(tokens).utf8)
         if final { pending.append(contentsOf: detokenizer.flush().utf8) }
         if let (start, stop) = firstStop() {

@@ -10,8 +10,9 @@ import OrderedJSON
 /// excluded by a grammar), `allOf` (merged), `$ref` into the document (recursion allowed), and
 /// OpenAPI's `nullable`. Objects are written with their declared properties in schema order,
 /// required ones always, optional ones when the model chooses; no undeclared property is
-/// written where properties are declared. Bounded numbers are written as integers. Keywords
-/// that only annotate are ignored; every other keyword is refused by name.
+/// written where properties are declared. Bounded numbers are written as integers. The other
+/// keywords of JSON Schema's vocabularies are refused by name (`refused`); annotations and
+/// keywords outside the vocabularies are ignored.
 struct JSONSchemaCompiler {
     private var builder = GrammarBuilder()
     private let document: JSON
@@ -21,16 +22,24 @@ struct JSONSchemaCompiler {
     private var depth = 0
     static let maxDepth = 256
 
-    static let annotations: Set<String> = [
-        "title", "description", "$schema", "$id", "id", "default", "examples", "example", "$comment", "deprecated",
-        "readOnly", "writeOnly", "$defs", "definitions", "contentMediaType", "contentEncoding", "strict", "name",
-        "discriminator", "xml", "externalDocs", "$anchor", "$dynamicAnchor",
-    ]
     static let handled: Set<String> = [
         "type", "enum", "const", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems",
         "maxItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
         "exclusiveMaximum", "anyOf", "oneOf", "allOf", "$ref", "nullable", "uniqueItems", "minProperties", "additionalItems",
     ]
+
+    /// The keywords of JSON Schema's vocabularies (draft 4 to 2020-12) that constrain values in
+    /// ways a grammar here does not enforce: refused by name, never ignored. Keywords outside the
+    /// vocabularies (`markdownDescription`, `x-...`) are ignored, as JSON Schema says.
+    static let refused: Set<String> = [
+        "not", "if", "then", "else", "dependentSchemas", "dependentRequired", "dependencies", "patternProperties",
+        "propertyNames", "unevaluatedProperties", "unevaluatedItems", "contains", "minContains", "maxContains",
+        "multipleOf", "maxProperties", "$dynamicRef", "$recursiveRef", "contentSchema", "divisibleBy", "disallow",
+        "extends",
+    ]
+
+    /// Whether `key` shapes values (as opposed to annotating them, or being unknown).
+    static func constrains(_ key: String) -> Bool { handled.contains(key) || refused.contains(key) }
 
     private init(document: JSON, style: JSONWhitespace) {
         self.document = document
@@ -68,7 +77,7 @@ struct JSONSchemaCompiler {
             throw StructuredOutputError("the schema at \(path) nests or refers to itself more than \(Self.maxDepth) deep",
                                         keyword: "$ref")
         }
-        for key in schema.keys where !Self.annotations.contains(key) && !Self.handled.contains(key) {
+        for key in schema.keys where Self.refused.contains(key) {
             throw StructuredOutputError.unsupported(key, at: path)
         }
         if schema["nullable"]?.bool == true {
@@ -79,7 +88,7 @@ struct JSONSchemaCompiler {
         }
         if let reference = schema["$ref"] {
             guard let target = reference.string else { throw StructuredOutputError.invalid("$ref", at: path, "not a string") }
-            let constraining = schema.keys.filter { !Self.annotations.contains($0) && $0 != "$ref" }
+            let constraining = schema.keys.filter { Self.constrains($0) && $0 != "$ref" }
             if !constraining.isEmpty {
                 return try value(.object(merged([.object(schema.removing("$ref")), resolve(target, at: path)], path: path)),
                                  path: path)
@@ -99,7 +108,7 @@ struct JSONSchemaCompiler {
                 throw StructuredOutputError.invalid(keyword, at: path, "not a non-empty list")
             }
             let rest = schema.removing(keyword)
-            let restConstrains = rest.keys.contains { !Self.annotations.contains($0) }
+            let restConstrains = rest.keys.contains(where: Self.constrains)
             if keyword == "oneOf", !(try branchesAreDisjoint(list, path: path)) {
                 throw StructuredOutputError(
                     "oneOf at \(path) has branches a value could match together, which a grammar cannot exclude",
@@ -216,14 +225,14 @@ struct JSONSchemaCompiler {
     }
 
     /// Patterns of the formats the engine writes, chosen so that every string they match is
-    /// valid (days stop at 28, so no date is impossible).
+    /// valid (days stop at 28, so no date is impossible; digits are ASCII, which `\\d` is not).
     static let formats: [String: String] = [
-        "date": #"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"#,
-        "time": #"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"#,
-        "date-time": #"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"#,
+        "date": #"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"#,
+        "time": #"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"#,
+        "date-time": #"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"#,
         "uuid": #"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"#,
         "email": #"[A-Za-z0-9._%+-]{1,32}@[A-Za-z0-9-]{1,32}(\.[A-Za-z0-9-]{1,32}){0,3}\.[A-Za-z]{2,8}"#,
-        "ipv4": #"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"#,
+        "ipv4": #"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"#,
         "ipv6": #"([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}"#,
         "hostname": #"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?){0,4}"#,
         "uri": #"https?://[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?){0,4}(/[A-Za-z0-9._~-]{1,32}){0,8}"#,
@@ -464,7 +473,7 @@ struct JSONSchemaCompiler {
                 if schema == .bool(true) { continue }
                 throw StructuredOutputError.unsupported("allOf", at: path)
             }
-            for (key, value) in object where !Self.annotations.contains(key) || key == "$defs" || key == "definitions" {
+            for (key, value) in object where Self.constrains(key) || key == "$defs" || key == "definitions" {
                 switch (key, result[key]) {
                 case (_, nil):
                     result[key] = value
