@@ -52,6 +52,41 @@ def raw(port, path, body=None, key=KEY, method=None):
         return status, text
 
 
+def raw_refused_body(port, path, body, key=KEY):
+    """(status, parsed JSON) of a request whose body the server refuses before reading it all.
+
+    The body is sent from a thread while the response is read, as a client that streams an
+    upload does: the server answers as soon as it has the head, and may close before the last
+    byte is sent (the sender's broken pipe is then expected, not a failure)."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
+        def send():
+            try:
+                sock.sendall(head + body)
+            except OSError:
+                pass
+        sender = threading.Thread(target=send)
+        sender.start()
+        response = b""
+        try:
+            while chunk := sock.recv(65536):
+                response += chunk
+        except OSError:
+            pass
+        sender.join()
+    status_line, _, rest = response.partition(b"\r\n")
+    _, _, payload = rest.partition(b"\r\n\r\n")
+    try:
+        status = int(status_line.split()[1])
+    except (IndexError, ValueError):
+        return None, response[:200]
+    try:
+        return status, json.loads(payload)
+    except json.JSONDecodeError:
+        return status, payload[:200]
+
+
 def check(condition, what):
     if not condition:
         sys.exit(f"FAILED: {what}")
@@ -145,7 +180,9 @@ def run_checks(client, port):
         check(False, "wrong key is rejected")
     except openai.AuthenticationError:
         check(True, "wrong API key -> 401")
-    check_error(port, "/v1/completions", b"{" + b" " * (9 << 20) + b"}", 413, "a 9 MiB body")
+    got, payload = raw_refused_body(port, "/v1/completions", b"{" + b" " * (9 << 20) + b"}")
+    check(got == 413 and isinstance(payload, dict) and set(payload.get("error", {})) >= {"message", "type", "param", "code"},
+          f"a 9 MiB body -> 413 with an OpenAI error body (got {got}: {str(payload)[:200]})")
     check_error(port, "/v1/completions", {"model": model, "prompt": "Hi", "response_format": {"type": "json_schema"}},
                 400, "response_format json_schema")
     check_error(port, "/v1/nothing", {"x": 1}, 404, "an unknown route")

@@ -16,7 +16,7 @@ import NIOHTTPTypes
 /// - A response carrying `Connection: close` ends the connection once it is written, so the
 ///   server never hands an oversized or unwanted body it has refused to the router. The close is
 ///   a lingering one: the write side is shut at once, and what the client still sends is read
-///   and dropped for up to `lingerTime`; closing outright while a client is still sending makes
+///   and dropped until it stops (`LingeringDrain`); closing outright while a client is still sending makes
 ///   its kernel answer with a reset, which can destroy the response before the client reads it.
 final class HTTPErrorGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -32,8 +32,6 @@ final class HTTPErrorGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var current = Disposition.pass
     private var closeAfterResponse = false
     private var lingering = false
-    /// How long a refused client may keep sending before the connection is closed outright.
-    static let lingerTime = TimeAmount.seconds(2)
 
     private enum Disposition {
         case pass
@@ -105,14 +103,14 @@ final class HTTPErrorGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Shuts the write side, drops what is still read, and closes after `lingerTime`.
+    /// Shuts the write side, and from then on drops what is still read, at the head of the
+    /// pipeline (`LingeringDrain`).
     private func linger(context: ChannelHandlerContext) {
         guard !lingering else { return }
         lingering = true
         context.flush()
+        try? context.pipeline.syncOperations.addHandler(LingeringDrain(), position: .first)
         context.close(mode: .output, promise: nil)
-        let channel = context.channel
-        context.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
     }
 
     /// Hummingbird's answer to a parse error: `400`, `Content-Length: 0`, `Connection: close`.
@@ -135,6 +133,90 @@ final class HTTPErrorGuard: ChannelDuplexHandler, RemovableChannelHandler {
             .invalidRequest("The request's chunked body has an invalid chunk size.", code: "malformed_http")
         default:
             .invalidRequest("The request is not valid HTTP/1.1 (\(error)).", code: "malformed_http")
+        }
+    }
+}
+
+/// The end of a connection the server has refused: put first in the pipeline once the response
+/// is written, it reads and drops every byte the client still sends (nothing behind it reads on
+/// its behalf any more: the HTTP handlers stop asking once output is closed), holds back a full
+/// close asked for by the handlers behind it, and closes when the client has finished sending,
+/// has sent nothing for `idleTime`, or has kept sending for `maxTime` (nginx's lingering close).
+/// A full close with unread bytes in the socket makes the kernel answer with a reset, which can
+/// destroy the response before the client has read it.
+final class LingeringDrain: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private let idleTime: TimeAmount
+    private let deadline: NIODeadline
+    private var lastRead = NIODeadline.now()
+    private var closePromises: [EventLoopPromise<Void>] = []
+    private var closed = false
+
+    init(idleTime: TimeAmount = .seconds(2), maxTime: TimeAmount = .seconds(30)) {
+        self.idleTime = idleTime
+        self.deadline = .now() + maxTime
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        lastRead = .now()
+        scheduleCheck(context: context, at: lastRead + idleTime)
+        context.read()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.read()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            closeNow(context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, !closed else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        if let promise { closePromises.append(promise) }
+    }
+
+    private func scheduleCheck(context: ChannelHandlerContext, at time: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: min(time, deadline)) {
+            let (drain, context) = loopBound.value
+            drain.check(context: context)
+        }
+    }
+
+    private func check(context: ChannelHandlerContext) {
+        guard !closed else { return }
+        let now = NIODeadline.now()
+        if now >= deadline || now >= lastRead + idleTime {
+            closeNow(context: context)
+        } else {
+            scheduleCheck(context: context, at: lastRead + idleTime)
+        }
+    }
+
+    private func closeNow(context: ChannelHandlerContext) {
+        guard !closed else { return }
+        closed = true
+        let promises = closePromises
+        closePromises = []
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.close(mode: .all, promise: done)
+        done.futureResult.whenComplete { result in
+            for promise in promises { promise.completeWith(result) }
         }
     }
 }
