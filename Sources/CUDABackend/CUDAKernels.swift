@@ -8,7 +8,7 @@ public final class CUDAKernels {
     private let mmaAttentionFunctions: [Int: CUhandle]
     private let sampleFinishFunction: CUhandle
     private let gemvSiluFunction: CUhandle
-    private let adjustLogitsFunction, sampleFilteredFunction: CUhandle
+    private let adjustLogitsFunction, applyTokenMaskFunction, sampleFilteredFunction: CUhandle
     /// Pieces each logits row is cut into by the first sampling kernel (at most 32).
     public static let samplingSlices = 32
     /// The split attention compiled for a head size and a largest group: [headDim: [(maxGroup, kernel)]].
@@ -52,6 +52,7 @@ public final class CUDAKernels {
         sampleFinishFunction = try function("tern_sample_finish")
         gemvSiluFunction = try function("tern_gemv_silu")
         adjustLogitsFunction = try function("tern_adjust_logits")
+        applyTokenMaskFunction = try function("tern_apply_token_mask")
         sampleFilteredFunction = try function("tern_sample_filtered")
         tiledAttentionFunction = try function("tern_attention_tiled")
         mmaAttentionFunctions = [64: try function("tern_attention_mma64"), 128: try function("tern_attention_mma128")]
@@ -151,6 +152,17 @@ public final class CUDAKernels {
         try device.launch(adjustLogitsFunction, name: "tern_adjust_logits", grid: ((count + 255) / 256, 1, 1),
                           block: (256, 1, 1), .pointer(logits), .int32(Int32(vocabulary)), .pointer(rows),
                           .pointer(tokens), .pointer(values), .pointer(masks), .int32(Int32(count)))
+    }
+
+    /// Structured-output masks: row maskRows[m] (`maskRows` [count] i32) of logits [rows, vocab]
+    /// f32 keeps the tokens set in masks [count, words] u32 (bit t % 32 of word t / 32), the
+    /// others become -inf.
+    public func applyTokenMask(logits: CUdeviceptr, vocabulary: Int, maskRows: CUdeviceptr, masks: CUdeviceptr,
+                               words: Int, count: Int) throws {
+        guard count > 0 else { return }
+        try device.launch(applyTokenMaskFunction, name: "tern_apply_token_mask",
+                          grid: ((vocabulary + 255) / 256, count, 1), block: (256, 1, 1), .pointer(logits),
+                          .int32(Int32(vocabulary)), .pointer(maskRows), .pointer(masks), .int32(Int32(words)))
     }
 
     /// ids [rows] i32 from logits [rows, vocab] f32 with the host sampler's filters: greedy

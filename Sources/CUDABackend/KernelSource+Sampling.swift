@@ -99,6 +99,20 @@ extern "C" __global__ void tern_adjust_logits(float *logits, int vocab, const in
     *logit = v - values[3 * e + 2];
 }
 
+// Structured-output masks: entry m of [masked] keeps, in row mask_rows[m] of logits
+// [R, vocab] f32, the tokens whose bit is set in masks [masked, words] u32 (bit t % 32 of word
+// t / 32) and sets every other logit to -inf. Runs after tern_adjust_logits, before sampling.
+// grid (ceil(vocab / 256), masked), block 256.
+extern "C" __global__ void tern_apply_token_mask(float *logits, int vocab, const int *mask_rows,
+                                                 const unsigned int *masks, int words) {
+    tern_grid_dependency();
+    const int m = blockIdx.y;
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= vocab) return;
+    const unsigned int word = masks[(long long)m * words + (i >> 5)];
+    if (!((word >> (i & 31)) & 1u)) logits[(long long)mask_rows[m] * vocab + i] = -INFINITY;
+}
+
 // Going down from `top`, the value at which the count of the scaled logits s = row[i] *
 // inverse in [floor, top] (weighted: the sum of round(2^24 exp(s - top))) first reaches
 // `target`; -inf if it never does. Four passes narrow [floor, top] by 256 linear bins each,

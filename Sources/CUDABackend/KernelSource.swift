@@ -9,7 +9,7 @@ public enum KernelSource {
     /// Every kernel's entry point, as looked up in the compiled module.
     public static let functionNames = [
         "tern_embedding", "tern_rmsnorm", "tern_qkv_rope_cache", "tern_silu_mul",
-        "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_sample", "tern_sample_finish", "tern_adjust_logits", "tern_sample_filtered", "tern_attention_tiled",
+        "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_sample", "tern_sample_finish", "tern_adjust_logits", "tern_apply_token_mask", "tern_sample_filtered", "tern_attention_tiled",
         "tern_attention_mma64", "tern_attention_mma128", "tern_attention_partial_d64_g4",
         "tern_attention_partial_d64_g8", "tern_attention_partial_d128_g4", "tern_attention_partial_d128_g8",
     ]

@@ -65,7 +65,16 @@ public final class LLMEngine {
             guard let matcher = matchers[requestID] else { continue }
             for token in tokens { matcher.acceptToken(token) }
         }
-        let updates = try scheduler.update(output, sampled: run.sampled)
+        var updates = try scheduler.update(output, sampled: run.sampled)
+        // A grammar that has taken its EOS ends the request even before min_tokens (which held
+        // the EOS back in vain: the grammar allowed nothing else).
+        for (index, update) in updates.enumerated() where !update.isFinished {
+            guard matchers[update.requestID]?.isTerminated == true,
+                  let finished = scheduler.finish(update.requestID, reason: .stop) else { continue }
+            updates[index] = RequestUpdate(requestID: update.requestID, newTokenIDs: update.newTokenIDs,
+                                           finishReason: finished.finishReason,
+                                           numCachedTokens: finished.numCachedTokens)
+        }
         for update in updates where update.isFinished { forget(update.requestID) }
         return StepResult(updates: updates, logprobs: run.logprobs, promptLogprobs: run.promptLogprobs,
                           scheduledRequestIDs: output.requests.map(\.requestID))

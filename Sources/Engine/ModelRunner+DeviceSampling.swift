@@ -1,5 +1,6 @@
 import EngineCore
 import Models
+import StructuredOutputs
 
 extension ModelRunner {
     /// How the step's logits rows are sampled on the device, or nil when some row needs the
@@ -57,10 +58,40 @@ extension ModelRunner {
         adjustments.append(contentsOf: byToken.values.sorted { $0.token < $1.token })
     }
 
-    /// Runs the batch with sampling on the device, one id per sampling request.
+    /// Runs the batch with sampling on the device, one id per sampling request. Rows whose
+    /// request has a structured-output matcher are masked on the device; their masks are
+    /// filled while the device runs the forward pass.
     func executeWithDeviceSampling(_ model: any DeviceSampling, batch: ForwardBatch, output: SchedulerOutput,
-                                   rows: [DeviceSamplingRow], adjustments: [LogitAdjustment]) throws -> RunnerOutput {
-        let ids = try model.executeSampling(batch, rows: rows, adjustments: adjustments)
+                                   rows: [DeviceSamplingRow], adjustments: [LogitAdjustment],
+                                   constraint: (String) -> GrammarMatcher?) throws -> RunnerOutput {
+        var matchers: [GrammarMatcher] = []
+        var maskedRows: [Int32] = []
+        var row: Int32 = 0
+        for scheduled in output.requests where scheduled.samples {
+            if let matcher = constraint(scheduled.requestID) {
+                matchers.append(matcher)
+                maskedRows.append(row)
+            }
+            row += 1
+        }
+        let ids: UnsafeBufferPointer<Int32>
+        if matchers.isEmpty {
+            ids = try model.executeSampling(batch, rows: rows, adjustments: adjustments)
+        } else {
+            let vocabulary = model.config.vocabularySize
+            ids = try model.executeSampling(batch, rows: rows, maskedRows: maskedRows) { masks in
+                let started = ContinuousClock.now
+                let words = (vocabulary + 31) / 32
+                for (index, matcher) in matchers.enumerated() {
+                    matcher.fillNextTokenBitmask(UnsafeMutableBufferPointer(rebasing: masks[index * words ..< (index + 1) * words]))
+                }
+                let kept = Self.adjustmentsUnderMasks(adjustments, maskedRows: maskedRows,
+                                                      masks: UnsafeBufferPointer(masks), words: words)
+                maskTime += ContinuousClock.now - started
+                maskedTokens += matchers.count
+                return kept
+            }
+        }
         var result = RunnerOutput()
         var index = 0
         for scheduled in output.requests where scheduled.samples {
@@ -68,5 +99,38 @@ extension ModelRunner {
             index += 1
         }
         return result
+    }
+
+    /// `adjustments` less those of a masked row where they would leave none of the mask's
+    /// tokens (min_tokens forbidding the EOS the grammar now requires, or a -inf bias on every
+    /// allowed token): there the grammar wins, and its tokens are sampled from the raw logits,
+    /// as the host sampler does.
+    static func adjustmentsUnderMasks(_ adjustments: [LogitAdjustment], maskedRows: [Int32],
+                                      masks: UnsafeBufferPointer<UInt32>, words: Int) -> [LogitAdjustment] {
+        guard !adjustments.isEmpty else { return adjustments }
+        var forbidden: [Int32: Set<Int32>] = [:]
+        for a in adjustments where a.masked || a.bias == -.infinity {
+            forbidden[a.row, default: []].insert(a.token)
+        }
+        guard !forbidden.isEmpty else { return adjustments }
+        var overruled: Set<Int32> = []
+        for (index, row) in maskedRows.enumerated() {
+            guard let tokens = forbidden[row] else { continue }
+            let mask = UnsafeBufferPointer(rebasing: masks[index * words ..< (index + 1) * words])
+            let allowed = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+            // Few tokens are forbidden: only a mask of at most that many can be emptied.
+            guard allowed <= tokens.count else { continue }
+            let left = (0..<words).contains { w in
+                var word = mask[w]
+                while word != 0 {
+                    let token = Int32(w * 32 + word.trailingZeroBitCount)
+                    if !tokens.contains(token) { return true }
+                    word &= word - 1
+                }
+                return false
+            }
+            if !left { overruled.insert(row) }
+        }
+        return overruled.isEmpty ? adjustments : adjustments.filter { !overruled.contains($0.row) }
     }
 }

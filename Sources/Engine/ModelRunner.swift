@@ -25,8 +25,8 @@ public final class ModelRunner {
     private var maskWords: [UInt32] = []
     /// Time spent filling and applying structured-output masks, and the tokens it was for
     /// (`tern bench throughput --structured` reports the time per token).
-    public private(set) var maskTime: Duration = .zero
-    public private(set) var maskedTokens = 0
+    public internal(set) var maskTime: Duration = .zero
+    public internal(set) var maskedTokens = 0
 
     public init(model: any ModelExecutor) {
         self.model = model
@@ -55,12 +55,11 @@ public final class ModelRunner {
             rowRanges.append((firstRow, batch.logitsIndices.count - firstRow))
         }
         // A GPU model samples on the device unless a row needs logprobs, so only the sampled
-        // ids come back, not [B', vocab] logits.
-        let constrained = output.requests.contains { $0.samples && constraint($0.requestID) != nil }
-        if !constrained, let deviceModel = model as? any DeviceSampling,
+        // ids come back, not [B', vocab] logits; structured-output masks go to the device too.
+        if let deviceModel = model as? any DeviceSampling,
            let sampling = deviceSamplingRows(output, request: request, seed: seed) {
             return try executeWithDeviceSampling(deviceModel, batch: batch, output: output, rows: sampling.rows,
-                                                 adjustments: sampling.adjustments)
+                                                 adjustments: sampling.adjustments, constraint: constraint)
         }
         let logits = try model.execute(batch)
         let vocabulary = model.config.vocabularySize

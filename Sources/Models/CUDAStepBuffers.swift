@@ -21,6 +21,8 @@ final class StepBuffers {
     /// Pinned host copy of the sampled ids [B'], returned by `executeSampling`.
     let hostSampledIDs: UnsafeMutablePointer<Int32>
     let maxBlocksPerSequence: Int
+    /// Logits rows the buffers hold (the most sequences of a step).
+    let logitsRows: Int
     private let inputs: DeviceMemory
     private let hostInputs: UnsafeMutableRawPointer
     private let inputCapacity: Int
@@ -54,6 +56,12 @@ final class StepBuffers {
     /// Grown to the largest set of adjustments seen (a step with none leaves it alone).
     private var adjustments: DeviceMemory?
     private var hostAdjustments: [UInt8] = []
+    /// A constrained step's sampling inputs, sent once its forward pass is queued: the token
+    /// masks [masked, words] u32 first, then the rows' parameters and the masked rows' indices
+    /// (pinned host and device, sized for every row at the first such step).
+    private var maskedSampling: (device: DeviceMemory, host: UnsafeMutableRawPointer, capacity: Int)?
+    private(set) var maskRows: CUdeviceptr = 0             // [masked] i32
+    private(set) var tokenMasks: CUdeviceptr = 0           // [masked, words] u32
     /// The longest context of this step.
     private(set) var maxSequenceLength = 0
 
@@ -80,6 +88,7 @@ final class StepBuffers {
         samplingCandidates = try SamplingCandidates(device: device, rows: maxSequences)
         hostSampledIDs = try device.allocateHost(bytes: maxSequences * 4).bindMemory(to: Int32.self, capacity: maxSequences)
         self.maxBlocksPerSequence = maxBlocksPerSequence
+        logitsRows = maxSequences
         tokensPerTile = max(1, CUDAKernels.tiledAttentionRows / (c.headCount / c.kvHeadCount))
         inputCapacity = 16 * 16 + maxTokens * 28 + maxSequences * (52 + 4 * maxBlocksPerSequence) + 4
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
@@ -209,6 +218,52 @@ final class StepBuffers {
         attentionTileCount = 0
         maxSequenceLength = Int(batch.sequenceLengths.max() ?? 0)
         try device.copyAsync(to: inputs.address, from: hostInputs, bytes: offset)
+    }
+
+    /// Host room for `count` token masks of `words` words, zeroed, to fill before
+    /// `uploadMaskedSampling` sends them.
+    func maskStorage(count: Int, words: Int, rows: Int, device: CUDADevice) throws -> UnsafeMutableBufferPointer<UInt32> {
+        let needed = Self.maskedSamplingBytes(masked: count, words: words, rows: rows)
+        if (maskedSampling?.capacity ?? 0) < needed {
+            let capacity = max(needed, Self.maskedSamplingBytes(masked: logitsRows, words: words, rows: logitsRows))
+            maskedSampling = (try device.allocate(bytes: capacity, label: "token masks"),
+                              try device.allocateHost(bytes: capacity), capacity)
+        }
+        let masks = maskedSampling!.host.bindMemory(to: UInt32.self, capacity: count * words)
+        masks.initialize(repeating: 0, count: count * words)
+        return UnsafeMutableBufferPointer(start: masks, count: count * words)
+    }
+
+    private static func maskedSamplingBytes(masked: Int, words: Int, rows: Int) -> Int {
+        ((masked * words * 4 + 15) & ~15) + 6 * ((rows * 8 + 15) & ~15) + ((masked * 4 + 15) & ~15)
+    }
+
+    /// Queues the copy of the masks filled in `maskStorage` and of `rows`' sampling parameters,
+    /// which the sampling kernels then read in place of those `upload` sent.
+    func uploadMaskedSampling(_ rows: [DeviceSamplingRow], maskRows masked: [Int32], words: Int,
+                              device: CUDADevice) throws {
+        guard let (memory, host, capacity) = maskedSampling,
+              Self.maskedSamplingBytes(masked: masked.count, words: words, rows: rows.count) <= capacity else {
+            throw CUDAError.unsupported("token masks were not prepared for \(masked.count) rows")
+        }
+        var offset = (masked.count * words * 4 + 15) & ~15
+        func place<T>(_ array: [T]) -> CUdeviceptr {
+            let bytes = array.count * MemoryLayout<T>.stride
+            array.withUnsafeBytes { source in
+                if let base = source.baseAddress { (host + offset).copyMemory(from: base, byteCount: bytes) }
+            }
+            let address = memory.address + UInt64(offset)
+            offset += (bytes + 15) & ~15
+            return address
+        }
+        tokenMasks = memory.address
+        temperatures = place(rows.map(\.temperature))
+        samplingKeys = place(rows.map(\.key))
+        topKs = place(rows.map(\.topK))
+        topPs = place(rows.map(\.topP))
+        minPs = place(rows.map(\.minP))
+        maskRows = place(masked)
+        try device.copyAsync(to: memory.address, from: host, bytes: offset)
     }
 
     /// Copies this step's logit adjustments to the device (waiting for the copy).

@@ -49,11 +49,22 @@ public struct LogitAdjustment: Sendable, Equatable {
 /// A backend that can sample on its device, so that a step sends back one token id per
 /// logits row instead of [B', vocab] logits: greedy or a seeded temperature draw with
 /// top-k, top-p and min-p, after logit bias, min-tokens masking and the repetition, presence
-/// and frequency penalties (as `adjustments`). Logprobs stay with the host sampler.
+/// and frequency penalties (as `adjustments`), and within a structured-output mask. Logprobs
+/// stay with the host sampler.
 public protocol DeviceSampling: ModelExecutor {
     /// Runs `batch`, applies `adjustments` to its logits and samples each logits row as `rows`
     /// [B'] says (same order as `batch.logitsIndices`); returns the token ids [B'], valid
     /// until the next call.
     func executeSampling(_ batch: ForwardBatch, rows: [DeviceSamplingRow],
                          adjustments: [LogitAdjustment]) throws -> UnsafeBufferPointer<Int32>
+
+    /// Like `executeSampling(_:rows:adjustments:)`, with the rows `maskedRows` (indices into
+    /// `rows`, ascending) limited to the tokens of a structured-output bitmask: once the
+    /// forward pass is queued, `prepare` fills the masks [maskedRows.count, words] u32 (zeroed;
+    /// bit t % 32 of word t / 32 set = token t allowed, words = ceil(vocab / 32)) and returns
+    /// the step's adjustments, so that the host computes masks while the device runs. The
+    /// masks are applied after the adjustments.
+    func executeSampling(_ batch: ForwardBatch, rows: [DeviceSamplingRow], maskedRows: [Int32],
+                         prepare: (UnsafeMutableBufferPointer<UInt32>) -> [LogitAdjustment]) throws
+        -> UnsafeBufferPointer<Int32>
 }

@@ -177,14 +177,33 @@ struct RegexCompiler {
     }
 
     /// Python's `\\d`, `\\w` and `\\s` (Unicode, as `re` matches `str` patterns, the reference
-    /// the outputs are checked with): decimal digits; letters, digits and `_`; whitespace.
-    static let digit = scalarRanges { $0.properties.numericType == .decimal }
-    static let word = scalarRanges { scalar in
+    /// the outputs are checked with): decimal digits; letters, digits and `_`; whitespace. Each
+    /// class and its complement hold only scalars assigned by Unicode 14.0 (Python 3.11's
+    /// tables): a scalar assigned later is a digit to one Python and not to another (U+1CCF0
+    /// is a digit from Unicode 16.0 on), so no output carries one where a class decides.
+    static let digit = scalarRanges { stable($0) && isDigit($0) }
+    static let notDigit = scalarRanges { stable($0) && !isDigit($0) }
+    static let word = scalarRanges { stable($0) && isWord($0) }
+    static let notWord = scalarRanges { stable($0) && !isWord($0) }
+    static let space = scalarRanges { stable($0) && isSpace($0) }
+    static let notSpace = scalarRanges { stable($0) && !isSpace($0) }
+
+    private static func stable(_ scalar: Unicode.Scalar) -> Bool {
+        guard let age = scalar.properties.age else { return false }
+        return age.major < 14 || (age.major == 14 && age.minor == 0)
+    }
+
+    private static func isDigit(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.numericType == .decimal }
+
+    private static func isWord(_ scalar: Unicode.Scalar) -> Bool {
         let letters: Set<Unicode.GeneralCategory> = [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter,
                                                      .otherLetter]
         return scalar == "_" || letters.contains(scalar.properties.generalCategory) || scalar.properties.numericType != nil
     }
-    static let space = scalarRanges { $0.properties.isWhitespace || (0x1C...0x1F).contains($0.value) }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
+    }
 
     /// The ranges of scalars with `property`, found once by looking at every scalar.
     private static func scalarRanges(_ property: (Unicode.Scalar) -> Bool) -> [ClosedRange<UInt32>] {
@@ -207,11 +226,11 @@ struct RegexCompiler {
         func scalar(_ value: UInt32) -> [ClosedRange<UInt32>] { [value...value] }
         switch next {
         case "d": return Self.digit
-        case "D": return UTF8Classes.complement(Self.digit)
+        case "D": return Self.notDigit
         case "w": return Self.word
-        case "W": return UTF8Classes.complement(Self.word)
+        case "W": return Self.notWord
         case "s": return Self.space
-        case "S": return UTF8Classes.complement(Self.space)
+        case "S": return Self.notSpace
         case "n": return scalar(10)
         case "t": return scalar(9)
         case "r": return scalar(13)

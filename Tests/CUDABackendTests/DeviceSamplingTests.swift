@@ -65,4 +65,32 @@ struct DeviceSamplingTests {
         #expect(DeviceSamplingRow(temperature: 0.8, key: 1, minP: 0.05).filters)
         #expect(!DeviceSamplingRow(temperature: 0, key: 1, topK: 40).filters, "greedy ignores the filters")
     }
+
+    /// A masked row keeps its adjustments unless they forbid every token its mask allows; then
+    /// the grammar wins (its tokens from the raw logits), as in the host sampler.
+    @Test func theGrammarWinsOnlyWhereTheAdjustmentsLeaveNothing() {
+        let words = 2  // 64 tokens
+        func mask(_ tokens: [Int]) -> [UInt32] {
+            var words = [UInt32](repeating: 0, count: 2)
+            for t in tokens { words[t / 32] |= 1 << UInt32(t % 32) }
+            return words
+        }
+        let adjustments = [
+            LogitAdjustment(row: 0, token: 2, masked: true),       // row 0: min_tokens holds EOS 2 back
+            LogitAdjustment(row: 0, token: 7, bias: 1.5),
+            LogitAdjustment(row: 1, token: 2, masked: true),       // row 1: the same, but more is allowed
+            LogitAdjustment(row: 2, token: 40, bias: -.infinity),  // row 2: a -inf bias on its only token
+            LogitAdjustment(row: 3, token: 2, masked: true),       // row 3: unmasked row
+        ]
+        let masks = mask([2]) + mask([2, 33]) + mask([40])
+        let kept = masks.withUnsafeBufferPointer {
+            ModelRunner.adjustmentsUnderMasks(adjustments, maskedRows: [0, 1, 2], masks: $0, words: words)
+        }
+        #expect(kept == [adjustments[2], adjustments[4]])
+        let none = masks.withUnsafeBufferPointer {
+            ModelRunner.adjustmentsUnderMasks([LogitAdjustment(row: 0, token: 9, bias: 2)], maskedRows: [0, 1, 2],
+                                              masks: $0, words: words)
+        }
+        #expect(none.count == 1, "finite biases never empty a mask")
+    }
 }

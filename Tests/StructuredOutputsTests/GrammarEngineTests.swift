@@ -46,6 +46,20 @@ struct GrammarEngineTests {
         #expect(wrong.isEmpty, "\(wrong.count) of \(cases.count) differ: \(wrong.prefix(10))")
     }
 
+    /// `\\d`, `\\w`, `\\s` and their complements decide only scalars of Unicode 14.0 (what every
+    /// Python from 3.11 agrees on): U+1CCF0, a digit from Unicode 16.0 on, is in none of them.
+    @Test func unicodeClassesHoldOnlyScalarsEveryPythonAgreesOn() throws {
+        let compiler = GrammarCompiler(vocabulary: Self.smallVocabulary)
+        func accepts(_ pattern: String, _ text: String) throws -> Bool {
+            GrammarMatcher(try compiler.compile(.regex(pattern))).accepts(bytes: Array(text.utf8))
+        }
+        for text in ["7", "\u{06F4}", "\u{07C4}", "\u{0E53}"] { #expect(try accepts(#"\d"#, text), "\(text)") }
+        #expect(try accepts(#"\D"#, "a") && accepts(#"\w"#, "\u{00E9}") && accepts(#"\s"#, "\u{3000}"))
+        for pattern in [#"\d"#, #"\D"#, #"\w"#, #"\W"#, #"\s"#, #"\S"#] {
+            #expect(try !accepts(pattern, "\u{1CCF0}"), "\(pattern)")
+        }
+    }
+
     @Test func unsupportedRegexConstructsAreNamed() {
         for (pattern, fragment) in [(#"(a)\1"#, "backreference"), ("(?=a)b", "lookaround"), (#"\bword"#, "word boundar"),
                                     ("a{2,1}", "max below min"), ("(ab", "missing ')'"), ("*a", "nothing to repeat")] {

@@ -9,13 +9,19 @@
    after the same filters (total variation distance).
 2. Processors: greedy requests with logit_bias, min_tokens, and repetition / presence /
    frequency penalties give the same 24 tokens on the device as on the host sampler.
+3. Structured outputs (masks applied on the device): greedy requests constrained by a JSON
+   schema, a regex, a choice and json_object give the same text on the device as on the host
+   sampler (with and without a penalty), and 64 sampled constrained requests in flight together
+   with unconstrained ones all follow their constraint.
 Exits non-zero when a distance is over 1.25 times what sampling noise alone gives on average
 (plus 0.02), or when the greedy tokens differ.
 """
 import argparse
 import collections
+import concurrent.futures
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -62,6 +68,72 @@ def total_variation(counts, expected):
     return 0.5 * sum(abs(counts.get(k, 0) / samples - expected.get(k, 0.0)) for k in keys)
 
 
+PERSON = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12},
+                                           "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+          "required": ["name", "age"], "additionalProperties": False}
+PHONE = r"\(\d{3}\) \d{3}-\d{4}"
+CHOICES = ["red", "green", "blue"]
+
+
+def follows(kind, text):
+    """Whether a finished output follows its constraint."""
+    if kind == "regex":
+        return re.fullmatch(PHONE, text) is not None
+    if kind == "choice":
+        return text in CHOICES
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    if kind == "json_object":
+        return isinstance(value, dict)
+    return (isinstance(value, dict) and set(value) == {"name", "age"} and isinstance(value["name"], str)
+            and len(value["name"]) <= 12 and isinstance(value["age"], int) and 0 <= value["age"] <= 120)
+
+
+def check_structured(port, model_name, ids):
+    constraints = {
+        "json_schema": {"response_format": {"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON}}},
+        "regex": {"structured_outputs": {"regex": PHONE}},
+        "choice": {"structured_outputs": {"choice": CHOICES}},
+        "json_object": {"response_format": {"type": "json_object"}},
+    }
+    failures = []
+    for kind, fields in constraints.items():
+        for extra in [{}, {"repetition_penalty": 1.2, "min_tokens": 2}]:
+            body = {"model": model_name, "prompt": ids, "max_tokens": 48, "temperature": 0, **fields, **extra}
+            device = post(port, "/v1/completions", body)["choices"][0]
+            host = post(port, "/v1/completions", {**body, "logprobs": 1})["choices"][0]
+            same = device["text"] == host["text"]
+            valid = device["finish_reason"] != "stop" or follows(kind, device["text"])
+            print(f"structured {kind} {extra}: greedy device == host sampler: {same}; follows: {valid} "
+                  f"({device['finish_reason']}, {device['text'][:60]!r})", flush=True)
+            if not same or not valid:
+                failures.append(f"structured greedy {kind} {extra}")
+    # Sampled, many in flight: constrained rows beside unconstrained ones in the same steps.
+    jobs = []
+    for index in range(64):
+        kind = list(constraints)[index % 4]
+        jobs.append((kind, {"model": model_name, "prompt": ids, "max_tokens": 48, "temperature": 1.0, "seed": index,
+                            **constraints[kind]}))
+        jobs.append((None, {"model": model_name, "prompt": ids, "max_tokens": 24, "temperature": 1.0, "seed": index}))
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+        results = list(pool.map(lambda job: post(port, "/v1/completions", job[1])["choices"][0], jobs))
+    finished = broken = 0
+    for (kind, _), choice in zip(jobs, results):
+        if kind is None or choice["finish_reason"] != "stop":
+            continue
+        finished += 1
+        if not follows(kind, choice["text"]):
+            broken += 1
+            print(f"  {kind} output does not follow its constraint: {choice['text']!r}")
+    print(f"structured, 64 sampled constrained requests beside 64 unconstrained: {finished} finished, "
+          f"{broken} broken", flush=True)
+    if broken or finished < 16:
+        failures.append("structured sampled")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("tern")
@@ -71,7 +143,8 @@ def main():
     parser.add_argument("--port", type=int, default=18123)
     args = parser.parse_args()
     server = subprocess.Popen([args.tern, "serve", args.model, "--device", args.device, "--port", str(args.port),
-                               "--max-num-seqs", "256", "--max-waiting-requests", str(4 * args.samples + 64)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--max-num-seqs", "256", "--max-waiting-requests", str(4 * args.samples + 64),
+                               "--max-n", str(args.samples)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     failures = []
     try:
         for _ in range(120):
@@ -122,6 +195,7 @@ def main():
             print(f"greedy with {params}: device == host sampler: {same}", flush=True)
             if not same:
                 failures.append(f"greedy {params}")
+        failures += check_structured(args.port, model_name, ids)
     finally:
         server.terminate()
         server.wait()
