@@ -50,6 +50,13 @@ extension AsyncEngine {
             do {
                 let stepStart = ContinuousClock.now
                 let result = try engine.step()
+                preemptionsTotal += result.preemptions
+                if result.scheduledTokens > 0 {
+                    let bucket = EngineStats.iterationTokenBounds.firstIndex { result.scheduledTokens <= $0 }
+                        ?? EngineStats.iterationTokenBounds.count
+                    iterationTokenCounts[bucket] += 1
+                    iterationTokensSum += result.scheduledTokens
+                }
                 for requestID in result.scheduledRequestIDs {
                     if let arrival = arrivals.removeValue(forKey: requestID) { queueTimes[requestID] = stepStart - arrival }
                 }
@@ -113,6 +120,15 @@ extension AsyncEngine {
         snapshot.promptTokensTotal = promptTokensTotal
         snapshot.generationTokensTotal = generationTokensTotal
         snapshot.steps += 1
+        snapshot.preemptionsTotal = preemptionsTotal
+        snapshot.iterationTokenCounts = iterationTokenCounts
+        snapshot.iterationTokensSum = iterationTokensSum
+        let config = scheduler.config
+        snapshot.blockSize = config.blockSize
+        snapshot.numBlocks = config.numBlocks
+        snapshot.maxNumSeqs = config.maxNumSeqs
+        snapshot.maxNumBatchedTokens = config.maxNumBatchedTokens
+        snapshot.enablePrefixCaching = config.enablePrefixCaching
         snapshot.lastHeartbeat = .now
         condition.unlock()
     }

@@ -34,6 +34,9 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
     /// Tokens counted for the stats, owned by the loop thread.
     var promptTokensTotal = 0
     var generationTokensTotal = 0
+    var preemptionsTotal = 0
+    var iterationTokenCounts = [Int](repeating: 0, count: EngineStats.iterationTokenBounds.count + 1)
+    var iterationTokensSum = 0
     // Owned by the loop thread:
     let engine: LLMEngine
     var streams: [String: DeltaContinuation] = [:]

@@ -93,6 +93,20 @@ public struct EngineStats: Sendable {
     public var generationTokensTotal = 0
     /// Steps run since start.
     public var steps = 0
+    /// Requests preempted (their KV blocks taken back) since start.
+    public var preemptionsTotal = 0
+    /// Steps by the tokens they ran: counts per bucket of `iterationTokenBounds` (the last,
+    /// beyond every bound), and the tokens of all steps.
+    public var iterationTokenCounts = [Int](repeating: 0, count: EngineStats.iterationTokenBounds.count + 1)
+    public var iterationTokensSum = 0
+    /// The KV cache and batch limits, for `cache_config_info`.
+    public var blockSize = 0
+    public var numBlocks = 0
+    public var maxNumSeqs = 0
+    public var maxNumBatchedTokens = 0
+    public var enablePrefixCaching = false
+    /// vLLM's buckets for tokens per step.
+    public static let iterationTokenBounds = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
     /// When the loop last finished a step or found nothing to do (for /health: a loop that is
     /// busy but has not advanced for long is stuck).
     public var lastHeartbeat: ContinuousClock.Instant = .now

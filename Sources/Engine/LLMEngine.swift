@@ -10,6 +10,10 @@ public struct StepResult {
     public var promptLogprobs: [String: (firstPosition: Int, entries: [TokenLogprob])] = [:]
     /// Every request the step ran, in batch order.
     public var scheduledRequestIDs: [String] = []
+    /// Tokens the step fed the model (prompt chunks and decodes).
+    public var scheduledTokens = 0
+    /// Requests preempted to make room for this step.
+    public var preemptions = 0
 }
 
 /// The synchronous engine: requests in, one `step()` at a time — schedule, execute,
@@ -77,6 +81,8 @@ public final class LLMEngine {
         }
         for update in updates where update.isFinished { forget(update.requestID) }
         return StepResult(updates: updates, logprobs: run.logprobs, promptLogprobs: run.promptLogprobs,
-                          scheduledRequestIDs: output.requests.map(\.requestID))
+                          scheduledRequestIDs: output.requests.map(\.requestID),
+                          scheduledTokens: output.requests.reduce(0) { $0 + $1.numScheduledTokens },
+                          preemptions: output.preemptedRequestIDs.count)
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import EngineCore
 import Foundation
+import Logging
 import StructuredOutputs
 
 /// One output of one choice of an API request.
@@ -27,8 +28,9 @@ final class Generation: Sendable {
     ///   - prompts: token ids of each prompt.
     ///   - params: shared by all choices; the i-th sample of a prompt gets seed `seed + i`, so
     ///     that `n > 1` with a seed gives different but reproducible choices.
+    ///   - requestLogger: logs one line per finished choice (`--enable-log-requests`).
     init(engine: any EngineClient, baseID: String, prompts: [[Int32]], params: SamplingParams,
-         grammar: CompiledGrammar? = nil, metrics: ServerMetrics) throws {
+         grammar: CompiledGrammar? = nil, metrics: ServerMetrics, requestLogger: Logger? = nil) throws {
         self.engine = engine
         let arrival = ContinuousClock.now
         var streams: [(Int, AsyncThrowingStream<RequestOutput, any Error>)] = []
@@ -56,18 +58,29 @@ final class Generation: Sendable {
         outputs = merged
         let task = Task {
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
+                let longest = try await withThrowingTaskGroup(of: Int.self) { group in
                     for (index, stream) in streams {
+                        let promptTokens = prompts[index / params.n].count
                         group.addTask {
-                            var timer = LatencyTimer(arrival: arrival)
+                            var timer = LatencyTimer(arrival: arrival, promptTokens: promptTokens)
+                            var reason: FinishReason?
                             for try await output in stream {
                                 timer.record(output, metrics: metrics)
+                                reason = output.finishReason ?? reason
                                 continuation.yield(ChoiceOutput(index: index, output: output))
                             }
+                            requestLogger?.notice("request finished", metadata: [
+                                "request_id": "\(baseID)-\(index)", "prompt_tokens": "\(promptTokens)",
+                                "generation_tokens": "\(timer.generatedTokens)",
+                                "finish_reason": "\(reason.map { "\($0)" } ?? "none")",
+                                "e2e_s": "\(String(format: "%.3f", (ContinuousClock.now - arrival).seconds))",
+                            ])
+                            return timer.generatedTokens
                         }
                     }
-                    try await group.waitForAll()
+                    return try await group.reduce(0) { max($0, $1) }
                 }
+                metrics.observeMaxGenerationTokens(longest)
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -89,26 +102,41 @@ final class Generation: Sendable {
 }
 
 /// The timing of one engine request, as vLLM measures it: time to first token from arrival,
-/// the gap between consecutive outputs, and arrival to finish.
+/// the gap between consecutive outputs, arrival to finish, and the phases between (queued,
+/// prefill, decode), with its token counts.
 struct LatencyTimer {
     let arrival: ContinuousClock.Instant
+    let promptTokens: Int
+    private(set) var generatedTokens = 0
     private var last: ContinuousClock.Instant?
+    private var queue: Double?
+    private var firstToken: Double?
 
-    init(arrival: ContinuousClock.Instant) { self.arrival = arrival }
+    init(arrival: ContinuousClock.Instant, promptTokens: Int) {
+        self.arrival = arrival
+        self.promptTokens = promptTokens
+    }
 
     mutating func record(_ output: RequestOutput, metrics: ServerMetrics) {
         let now = ContinuousClock.now
-        if let queueTime = output.queueTime { metrics.observeQueueTime(queueTime.seconds) }
+        if let queueTime = output.queueTime {
+            metrics.observeQueueTime(queueTime.seconds)
+            queue = queueTime.seconds
+        }
         if !output.newTokenIDs.isEmpty {
             if let last {
                 metrics.observeInterTokenLatency((now - last).seconds)
             } else {
-                metrics.observeTimeToFirstToken((now - arrival).seconds)
+                firstToken = (now - arrival).seconds
+                metrics.observeTimeToFirstToken(firstToken!)
             }
             last = now
+            generatedTokens += output.newTokenIDs.count
         }
         if let reason = output.finishReason {
-            metrics.observeFinished(reason, endToEndSeconds: (now - arrival).seconds)
+            metrics.observeFinished(reason, timing: .init(endToEnd: (now - arrival).seconds, queue: queue,
+                                                          firstToken: firstToken),
+                                    promptTokens: promptTokens, generationTokens: generatedTokens)
         }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 struct Histogram: Sendable {
     let name: String
     let help: String
-    /// Upper bounds in seconds, ascending; `+Inf` is implied.
+    /// Upper bounds (seconds, or tokens), ascending; `+Inf` is implied.
     let bounds: [Double]
     /// Observations per bucket (not cumulative); the last entry is the `+Inf` bucket.
     private(set) var counts: [Int]
@@ -18,6 +18,16 @@ struct Histogram: Sendable {
         self.help = help
         self.bounds = bounds
         counts = Array(repeating: 0, count: bounds.count + 1)
+    }
+
+    /// A histogram counted elsewhere: `counts` per bucket of `bounds` and one beyond.
+    init(name: String, help: String, bounds: [Double], counts: [Int], sum: Double) {
+        self.init(name: name, help: help, bounds: bounds)
+        if counts.count == bounds.count + 1 {
+            self.counts = counts
+            count = counts.reduce(0, +)
+            self.sum = sum
+        }
     }
 
     mutating func observe(_ value: Double) {
@@ -39,6 +49,21 @@ struct Histogram: Sendable {
         text += "\(name)_bucket{le=\"+Inf\",\(labels)} \(count)\n"
         text += "\(name)_sum{\(labels)} \(PrometheusText.number(sum))\n"
         text += "\(name)_count{\(labels)} \(count)\n"
+    }
+
+    /// vLLM's buckets for token counts: 1, 2, 5, 10, 20, 50... up to `limit`.
+    static func oneTwoFiveBounds(upTo limit: Int) -> [Double] {
+        var bounds: [Double] = []
+        var scale = 1
+        while true {
+            for step in [1, 2, 5] {
+                let value = step * scale
+                if value > limit { return bounds }
+                bounds.append(Double(value))
+            }
+            if scale > Int.max / 100 { return bounds }
+            scale *= 10
+        }
     }
 
     /// vLLM's buckets for time to first token, in seconds.

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 
 /// An error as the OpenAI API reports it: an HTTP status and the body
-/// `{"error": {"message", "type", "param", "code"}}`.
+/// `{"error": {"message", "type", "param", "code"}}`, whose `code` is the HTTP status as vLLM and
+/// llama.cpp send it (clients built for either read it as a number).
 public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Equatable {
     public let status: HTTPResponse.Status
     /// One readable line saying what is wrong.
@@ -11,7 +12,8 @@ public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Eq
     public let type: String
     /// The request field at fault, in the API's spelling (`top_p`), if one is.
     public let param: String?
-    /// A machine-readable code such as `model_not_found`, if one applies.
+    /// A machine-readable reason such as `model_not_found`, if one applies: logged and in
+    /// `description`; the body's `code` is the status.
     public let code: String?
     /// Answer with `Connection: close` and close the connection once the response is written
     /// (the body the client is still sending will not be read).
@@ -25,7 +27,7 @@ public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Eq
         self.code = code
     }
 
-    public var description: String { "\(status.code) \(type): \(message)" }
+    public var description: String { "\(status.code) \(type)\(code.map { " (\($0))" } ?? ""): \(message)" }
 
     /// 400: a field is missing, malformed or out of range, or the prompt does not fit.
     public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> OpenAIError {
@@ -65,8 +67,8 @@ public struct OpenAIError: Error, HTTPResponseError, CustomStringConvertible, Eq
         OpenAIError(status: .internalServerError, message: message, type: "server_error", code: "internal_error")
     }
 
-    /// The JSON body, `{"error": {...}}`, with `param` and `code` as `null` when absent.
-    public var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: code)) }
+    /// The JSON body, `{"error": {...}}`, with `param` as `null` when absent.
+    public var body: ErrorBody { ErrorBody(error: .init(message: message, type: type, param: param, code: status.code)) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONResponse.make(status: status, body)
@@ -81,7 +83,8 @@ public struct ErrorBody: Codable, Sendable, Equatable {
         public var message: String
         public var type: String
         public var param: String?
-        public var code: String?
+        /// The HTTP status.
+        public var code: Int
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)

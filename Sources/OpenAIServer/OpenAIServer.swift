@@ -18,19 +18,32 @@ public final class OpenAIServer: Sendable {
     public let metrics: ServerMetrics
     let logger: Logger
 
+    /// `metrics` defaults to a fresh set named as `configuration.vllmMetricNames` says.
     public init(engine: any EngineClient, configuration: ServerConfiguration = ServerConfiguration(),
-                metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+                metrics: ServerMetrics? = nil, logger: Logger) {
         self.engine = engine
         self.configuration = configuration
-        self.metrics = metrics
+        self.metrics = metrics ?? ServerMetrics(vllmNames: configuration.vllmMetricNames,
+                                                maxModelLen: engine.modelInfo.maxModelLen)
         self.logger = logger
     }
 
     var model: ServedModelInfo { engine.modelInfo }
 
+    /// The logger of the per-request lines (`--enable-log-requests`): notice level, shown
+    /// whatever `--log-level` says.
+    var requestLogger: Logger? {
+        guard configuration.logRequests else { return nil }
+        var requestLogger = logger
+        if requestLogger.logLevel > .notice { requestLogger.logLevel = .notice }
+        return requestLogger
+    }
+
     /// The router with every route and middleware.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        // Before authentication: a browser's preflight carries no key.
+        router.add(middleware: CORSMiddleware(policy: configuration.cors))
         router.add(middleware: OpenAIErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes))
         if let apiKey = configuration.apiKey {
             router.add(middleware: APIKeyMiddleware(apiKey: apiKey))
@@ -52,7 +65,7 @@ public final class OpenAIServer: Sendable {
     /// on SIGTERM or SIGINT, shuts the engine down after the server has finished its requests.
     public func makeApplication() -> some ApplicationProtocol {
         Application(
-            router: makeRouter(),
+            responder: RootPathResponder(inner: makeRouter().buildResponder(), rootPath: configuration.rootPath),
             server: .http1(configuration: .init(additionalChannelHandlers: [HTTPErrorGuard()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tern"),
             services: [EngineService(engine: engine, interval: configuration.statsInterval, logger: logger)],
@@ -88,8 +101,19 @@ public final class OpenAIServer: Sendable {
 
     // MARK: shared by the generation routes
 
-    /// The request body, at most `maxBodyBytes` (413 beyond).
+    /// The request body, at most `maxBodyBytes` (413 beyond), which must be JSON: a
+    /// `Content-Type` other than `application/json` is a 415 (none at all is taken as JSON).
     func collectBody(_ request: inout Request) async throws -> ByteBuffer {
+        if let contentType = request.headers[.contentType] {
+            let media = contentType.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
+            guard media == "application/json" else {
+                throw OpenAIError(status: .unsupportedMediaType,
+                                  message: "Unsupported Media Type: only 'application/json' is allowed (got '\(contentType)').",
+                                  type: "invalid_request_error", code: "unsupported_media_type")
+            }
+        }
         do {
             return try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
@@ -150,9 +174,12 @@ public final class OpenAIServer: Sendable {
             throw OpenAIError.unavailable(
                 "The server is busy: \(waiting) requests are waiting (limit \(configuration.maxWaitingRequests)). Retry later.")
         }
+        metrics.observeParameters(n: params.n, maxTokens: params.maxTokens
+                                      ?? max(0, model.maxModelLen - (prompts.map(\.count).max() ?? 0)))
         do {
             return try Generation(engine: engine, baseID: baseID, prompts: prompts, params: params,
-                                  grammar: grammar, metrics: metrics)
+                                  grammar: grammar, metrics: metrics,
+                                  requestLogger: requestLogger)
         } catch let error as InvalidSamplingParams {
             throw OpenAIError.invalidRequest(error.description)
         } catch {

@@ -26,6 +26,15 @@ public struct ServerConfiguration: Sendable {
     /// Splits reasoning into `reasoning_content` (`--reasoning-parser`).
     public var reasoningParser: (any ReasoningParser.Type)?
 
+    /// Cross-origin access for browsers (vLLM's defaults: any origin, method and header).
+    public var cors = CORSPolicy()
+    /// vLLM's `--root-path`: a path prefix a proxy leaves on requests (`/api` serves `/api/v1/...`).
+    public var rootPath: String?
+    /// Export metrics under vLLM's `vllm:` names and labels (`--metrics-vllm-names`).
+    public var vllmMetricNames = false
+    /// Log one line per finished request (`--enable-log-requests`).
+    public var logRequests = false
+
     public init() {}
 }
 

@@ -60,6 +60,30 @@ struct ServeCommand: ParsableCommand {
                                valueName: ReasoningParsers.names.joined(separator: "|")))
     var reasoningParser: String?
 
+    @Option(help: ArgumentHelp("Origins whose pages may call the server (CORS), as a JSON list.", valueName: "json"))
+    var allowedOrigins = #"["*"]"#
+
+    @Option(help: ArgumentHelp("Methods allowed cross-origin, as a JSON list.", valueName: "json"))
+    var allowedMethods = #"["*"]"#
+
+    @Option(help: ArgumentHelp("Request headers allowed cross-origin, as a JSON list.", valueName: "json"))
+    var allowedHeaders = #"["*"]"#
+
+    @Flag(help: "Allow credentials (cookies, authorization) on cross-origin requests.")
+    var allowCredentials = false
+
+    @Option(help: "A path prefix a proxy leaves on requests: with /api, /api/v1/models is served as /v1/models.")
+    var rootPath: String?
+
+    @Flag(help: "Log one line per finished request (id, tokens, finish reason, latency), whatever the log level.")
+    var enableLogRequests = false
+
+    @Flag(help: "Log no line per request (the default; vLLM's older flag).")
+    var disableLogRequests = false
+
+    @Flag(help: "Export /metrics under vLLM's names (vllm:..., with an engine label), for dashboards built for vLLM.")
+    var metricsVllmNames = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
@@ -72,6 +96,13 @@ struct ServeCommand: ParsableCommand {
         }
         if let reasoningParser, ReasoningParsers.parser(named: reasoningParser) == nil {
             throw ValidationError("--reasoning-parser must be one of \(ReasoningParsers.names.joined(separator: ", "))")
+        }
+        for (flag, value) in [("--allowed-origins", allowedOrigins), ("--allowed-methods", allowedMethods),
+                              ("--allowed-headers", allowedHeaders)] {
+            _ = try Self.stringList(value, flag: flag)
+        }
+        if let rootPath, !rootPath.hasPrefix("/") || rootPath.count < 2 {
+            throw ValidationError("--root-path must start with / and name a prefix (got \(rootPath))")
         }
         if let apiKey {
             guard !apiKey.isEmpty else { throw ValidationError("--api-key must not be empty") }
@@ -105,6 +136,13 @@ struct ServeCommand: ParsableCommand {
         if enableAutoToolChoice {
             logger.info("auto tool choice", metadata: ["tool_call_parser": "\(parserName ?? "none: the chat template names no format")"])
         }
+        configuration.cors.allowedOrigins = try Self.stringList(allowedOrigins, flag: "--allowed-origins")
+        configuration.cors.allowedMethods = try Self.stringList(allowedMethods, flag: "--allowed-methods")
+        configuration.cors.allowedHeaders = try Self.stringList(allowedHeaders, flag: "--allowed-headers")
+        configuration.cors.allowCredentials = allowCredentials
+        configuration.rootPath = rootPath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        configuration.logRequests = enableLogRequests && !disableLogRequests
+        configuration.vllmMetricNames = metricsVllmNames
         let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
               + " --log-level info shows the stats line")
@@ -131,4 +169,14 @@ func runBlocking(_ operation: @escaping @Sendable () async throws -> Void) throw
     }
     done.wait()
     if let error = outcome.error { throw error }
+}
+
+extension ServeCommand {
+    /// A flag's JSON list of strings (vLLM's form, `'["*"]'`).
+    static func stringList(_ text: String, flag: String) throws -> [String] {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] else {
+            throw ValidationError("\(flag) must be a JSON list of strings, like '[\"*\"]' (got \(text))")
+        }
+        return list
+    }
 }

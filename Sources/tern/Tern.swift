@@ -35,7 +35,8 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Launch every kernel of every step instead of replaying CUDA graphs for decode steps (--device cuda).")
     var enforceEager = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    @Option(name: [.customLong("log-level"), .customLong("uvicorn-log-level")],
+            help: "Log level: trace, debug, info, notice, warning, error (--uvicorn-log-level is vLLM's spelling).")
     var logLevel: Logger.Level = .warning
 
     func validate() throws {

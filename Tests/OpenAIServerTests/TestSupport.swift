@@ -102,7 +102,8 @@ extension TestResponse {
         let error = try #require(try json()["error"] as? [String: Any], sourceLocation: sourceLocation)
         #expect(error["message"] is String, sourceLocation: sourceLocation)
         #expect(error["type"] is String, sourceLocation: sourceLocation)
-        #expect(error.keys.contains("param") && error.keys.contains("code"), sourceLocation: sourceLocation)
+        #expect(error.keys.contains("param"), sourceLocation: sourceLocation)
+        #expect(error["code"] as? Int == Int(status.code), "code is the status, as vLLM sends it", sourceLocation: sourceLocation)
         return error
     }
 }
