@@ -34,8 +34,9 @@ public struct ChatPrompt: Sendable {
     /// The rendered text of `messages`, ending with the assistant's turn opener when
     /// `addGenerationPrompt` is set; `tools` is the template's `tools` variable (the function
     /// definitions as the client sent them), none when nil.
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, tools: JinjaValue? = nil) throws
-        -> String
+    /// `extra` adds template variables (vLLM's `chat_template_kwargs`, `enable_thinking`...).
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, tools: JinjaValue? = nil,
+                       extra: [String: JinjaValue] = [:]) throws -> String
     {
         let values: [[String: JinjaValue]] = messages.map { message in
             var value: [String: JinjaValue] = ["role": .string(message.role), "content": .string(message.content)]
@@ -43,7 +44,8 @@ public struct ChatPrompt: Sendable {
             return value
         }
         return try template.render(messages: values, addGenerationPrompt: addGenerationPrompt,
-                                   bosToken: bosToken, eosToken: eosToken, extra: tools.map { ["tools": $0] } ?? [:])
+                                   bosToken: bosToken, eosToken: eosToken,
+                                   extra: extra.merging(tools.map { ["tools": $0] } ?? [:]) { $1 })
     }
 
     /// The token ids of the rendered conversation.

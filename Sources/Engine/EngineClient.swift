@@ -30,10 +30,13 @@ public struct TokenLogprob: Sendable, Equatable {
     public var logprob: Float
     /// Most likely first; `SamplingParams.logprobs` of them.
     public var top: [(tokenID: Int32, logprob: Float)]
-    public init(tokenID: Int32, logprob: Float, top: [(tokenID: Int32, logprob: Float)]) {
+    /// The token's place among all tokens, most likely first (1 = the most likely); 0 when not computed.
+    public var rank: Int
+    public init(tokenID: Int32, logprob: Float, top: [(tokenID: Int32, logprob: Float)], rank: Int = 0) {
         self.tokenID = tokenID
         self.logprob = logprob
         self.top = top
+        self.rank = rank
     }
     public static func == (a: TokenLogprob, b: TokenLogprob) -> Bool {
         a.tokenID == b.tokenID && a.logprob == b.logprob && a.top.elementsEqual(b.top) { $0 == $1 }

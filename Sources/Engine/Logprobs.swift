@@ -19,6 +19,9 @@ enum Logprobs {
             }
             best = best.map { ($0.tokenID, $0.logprob - logNormalizer) }
         }
-        return TokenLogprob(tokenID: token, logprob: logits[Int(token)] - logNormalizer, top: best)
+        let value = logits[Int(token)]
+        var above = 0
+        for other in logits where other > value { above += 1 }
+        return TokenLogprob(tokenID: token, logprob: value - logNormalizer, top: best, rank: above + 1)
     }
 }

@@ -18,7 +18,8 @@ extension ModelRunner {
             let p = scheduled.samplingParams
             guard p.promptLogprobs == nil else { return nil }
             guard scheduled.samples else { continue }
-            guard let state = request(scheduled.requestID), p.logprobs == nil else { return nil }
+            // allowed_token_ids would mask most of the vocabulary: the host sampler does it.
+            guard let state = request(scheduled.requestID), p.logprobs == nil, p.allowedTokenIDs == nil else { return nil }
             let key = seed(scheduled.requestID) &+ UInt64(state.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15
             let topK = p.topK > 0 && p.topK < vocabulary ? Int32(p.topK) : 0
             rows.append(DeviceSamplingRow(temperature: p.temperature, key: key, topK: topK, topP: p.topP, minP: p.minP))
@@ -33,12 +34,13 @@ extension ModelRunner {
                                   state: Request, vocabulary: Int) {
         // Most rows have no processor: no per-step work for them.
         guard !p.logitBias.isEmpty || state.outputTokenIDs.count < p.minTokens || p.repetitionPenalty != 1
-              || p.presencePenalty != 0 || p.frequencyPenalty != 0 else { return }
+              || p.presencePenalty != 0 || p.frequencyPenalty != 0 || !p.badWordsTokenIDs.isEmpty else { return }
         var byToken: [Int32: LogitAdjustment] = [:]
         func touch(_ token: Int32, _ change: (inout LogitAdjustment) -> Void) {
             guard token >= 0, Int(token) < vocabulary else { return }
             change(&byToken[token, default: LogitAdjustment(row: row, token: token)])
         }
+        for token in p.badWordBans(after: state.outputTokenIDs[...]) { touch(token) { $0.masked = true } }
         for (token, bias) in p.logitBias { touch(token) { $0.bias += bias } }
         if state.outputTokenIDs.count < p.minTokens {
             for token in state.eosTokenIDs.union(p.stopTokenIDs) { touch(token) { $0.masked = true } }

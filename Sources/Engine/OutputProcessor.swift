@@ -15,11 +15,14 @@ public struct OutputProcessor {
     /// The EOS tokens that end the output without being part of its text (also when special
     /// tokens are kept, as tool-call parsers need them); empty under `ignore_eos`.
     private let endTokens: Set<Int32>
+    /// Keep a matched stop string in the text.
+    private let includeStop: Bool
 
     public init(tokenizer: Tokenizer, params: SamplingParams) {
         detokenizer = IncrementalDetokenizer(tokenizer: tokenizer, skipSpecialTokens: params.skipSpecialTokens)
         endTokens = params.ignoreEOS ? [] : tokenizer.eosTokenIDs
         stops = params.stop.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        includeStop = params.includeStopStringInOutput
         longestStop = stops.map(\.count).max() ?? 0
     }
 
@@ -33,7 +36,7 @@ public struct OutputProcessor {
         if final { pending.append(contentsOf: detokenizer.flush().utf8) }
         if let (start, stop) = firstStop() {
             matchedStop = String(decoding: stop, as: UTF8.self)
-            let text = String(decoding: pending[..<start], as: UTF8.self)
+            let text = String(decoding: pending[..<(includeStop ? start + stop.count : start)], as: UTF8.self)
             pending.removeAll()
             return text
         }

@@ -2,7 +2,7 @@ import Foundation
 import EngineCore
 
 /// Turns one row of logits into a token, following a request's `SamplingParams`, in
-/// vLLM's order: logit bias and min-tokens masking, then penalties, then greedy argmax
+/// vLLM's order: allowed tokens and bad words, logit bias and min-tokens masking, then penalties, then greedy argmax
 /// (temperature 0) or temperature → top-k → top-p → min-p → a draw.
 ///
 /// The draw for output token i of a request uses a generator seeded from (seed, i) alone,
@@ -88,6 +88,14 @@ public struct Sampler {
 
     private mutating func applyProcessors(params: SamplingParams, history: History) {
         let vocabulary = work.count
+        if let allowed = params.allowedTokenIDs {
+            var kept = [Float](repeating: -.infinity, count: vocabulary)
+            for token in allowed where Int(token) < vocabulary { kept[Int(token)] = work[Int(token)] }
+            work = kept
+        }
+        for token in params.badWordBans(after: history.outputTokenIDs) where Int(token) < vocabulary {
+            work[Int(token)] = -.infinity
+        }
         for (token, bias) in params.logitBias where Int(token) < vocabulary { work[Int(token)] += bias }
         if history.outputTokenIDs.count < params.minTokens {
             for token in history.eosTokenIDs.union(params.stopTokenIDs) where Int(token) < vocabulary {

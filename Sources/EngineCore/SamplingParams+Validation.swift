@@ -49,6 +49,18 @@ extension SamplingParams {
         if let logprobs, logprobs < 0 || logprobs > maxLogprobs {
             throw fail("logprobs", "in [0, \(maxLogprobs)]", "\(logprobs)")
         }
+        if let allowedTokenIDs {
+            guard !allowedTokenIDs.isEmpty else { throw fail("allowedTokenIDs", "a non-empty list", "[]") }
+            for token in allowedTokenIDs where token < 0 || Int(token) >= vocabularySize {
+                throw fail("allowedTokenIDs", "token ids in [0, \(vocabularySize))", "\(token)")
+            }
+        }
+        for word in badWordsTokenIDs {
+            guard !word.isEmpty else { throw fail("badWords", "non-empty words", "an empty word") }
+            for token in word where token < 0 || Int(token) >= vocabularySize {
+                throw fail("badWords", "words of token ids in [0, \(vocabularySize))", "\(token)")
+            }
+        }
         if let promptLogprobs, promptLogprobs < 0 || promptLogprobs > maxLogprobs {
             throw fail("promptLogprobs", "in [0, \(maxLogprobs)]", "\(promptLogprobs)")
         }
@@ -58,5 +70,16 @@ extension SamplingParams {
     private static func format(_ value: Float) -> String {
         if value.isFinite, value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
         return "\(value)"
+    }
+}
+
+extension SamplingParams {
+    /// The tokens `badWordsTokenIDs` bans after `output`: a one-token word always, a longer
+    /// one's last token where the output ends with the word's other tokens (vLLM's rule).
+    public func badWordBans(after output: ArraySlice<Int32>) -> [Int32] {
+        badWordsTokenIDs.compactMap { word in
+            let prefix = word.dropLast()
+            return prefix.count <= output.count && output.suffix(prefix.count).elementsEqual(prefix) ? word.last : nil
+        }
     }
 }

@@ -43,6 +43,14 @@ public struct SamplingParams: Sendable, Equatable {
     public var promptLogprobs: Int?
     /// Leave special tokens out of the detokenized text.
     public var skipSpecialTokens: Bool
+    /// Keep the stop string that ended the output at the end of its text (vLLM's
+    /// `include_stop_str_in_output`).
+    public var includeStopStringInOutput = false
+    /// When set, only these tokens may be sampled (vLLM's `allowed_token_ids`).
+    public var allowedTokenIDs: [Int32]?
+    /// Token sequences the output must not produce (vLLM's `bad_words`, tokenized): a word's
+    /// last token is banned wherever the output ends with the rest of it.
+    public var badWordsTokenIDs: [[Int32]] = []
 
     public init(
         n: Int = 1,

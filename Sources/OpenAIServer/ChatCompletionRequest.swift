@@ -12,13 +12,20 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var streamOptions: StreamOptions?
     /// vLLM's: end the rendered prompt with the assistant's turn opener (default true).
     public var addGenerationPrompt: Bool
+    /// vLLM's: render the last (assistant) message open, so that the answer continues it.
+    public var continueFinalMessage: Bool
+    /// vLLM's: put the last message's content before each answer when it is the assistant's.
+    public var echo: Bool
     public var sampling: SamplingFields
+    public var vllm: VLLMRequestFields
 
     enum CodingKeys: String, CodingKey {
         case model, messages, logprobs, stream
         case topLogprobs = "top_logprobs"
         case streamOptions = "stream_options"
         case addGenerationPrompt = "add_generation_prompt"
+        case continueFinalMessage = "continue_final_message"
+        case echo
     }
 
     public init(from decoder: any Decoder) throws {
@@ -30,7 +37,10 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         stream = try container.decodeIfPresent(Bool.self, forKey: .stream) ?? false
         streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
         addGenerationPrompt = try container.decodeIfPresent(Bool.self, forKey: .addGenerationPrompt) ?? true
+        continueFinalMessage = try container.decodeIfPresent(Bool.self, forKey: .continueFinalMessage) ?? false
+        echo = try container.decodeIfPresent(Bool.self, forKey: .echo) ?? false
         sampling = try SamplingFields(from: decoder)
+        vllm = try VLLMRequestFields(from: decoder)
     }
 
     /// Alternatives per token for the engine: nil when `logprobs` is off.
@@ -50,6 +60,16 @@ public struct ChatCompletionRequest: Decodable, Sendable {
         if streamOptions != nil, !stream {
             throw OpenAIError.invalidRequest("stream_options is only allowed when stream is true.", param: "stream_options")
         }
+        if continueFinalMessage, addGenerationPrompt {
+            throw OpenAIError.invalidRequest("continue_final_message and add_generation_prompt cannot both be true: send "
+                                                 + "add_generation_prompt false to continue the last message.",
+                                             param: "continue_final_message")
+        }
+        if continueFinalMessage, messages.last?.role != "assistant" {
+            throw OpenAIError.invalidRequest("continue_final_message needs the last message to be the assistant's.",
+                                             param: "continue_final_message")
+        }
+        try vllm.validate()
     }
 
     /// The conversation as the chat template takes it.

@@ -6,6 +6,16 @@ public struct ChatCompletionResponse: Codable, Sendable, Equatable {
     public var model: String
     public var choices: [Choice]
     public var usage: Usage
+    /// vLLM's `prompt_logprobs` (first entry null), when asked for.
+    public var promptLogprobs: [PromptLogprob?]?
+    /// vLLM's `return_token_ids`.
+    public var promptTokenIDs: [Int32]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case promptLogprobs = "prompt_logprobs"
+        case promptTokenIDs = "prompt_token_ids"
+    }
 
     public struct Choice: Codable, Sendable, Equatable {
         public var index: Int
@@ -13,11 +23,14 @@ public struct ChatCompletionResponse: Codable, Sendable, Equatable {
         public var logprobs: ChatLogprobs?
         public var finishReason: String?
         public var stopReason: String?
+        /// vLLM's `return_token_ids`: the generated token ids.
+        public var tokenIDs: [Int32]?
 
         enum CodingKeys: String, CodingKey {
             case index, message, logprobs
             case finishReason = "finish_reason"
             case stopReason = "stop_reason"
+            case tokenIDs = "token_ids"
         }
 
         public init(index: Int, message: Message, logprobs: ChatLogprobs?, finishReason: String?, stopReason: String?) {
@@ -35,6 +48,7 @@ public struct ChatCompletionResponse: Codable, Sendable, Equatable {
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
             try container.encode(stopReason, forKey: .stopReason)
+            try container.encodeIfPresent(tokenIDs, forKey: .tokenIDs)
         }
     }
 
@@ -126,6 +140,15 @@ public struct ChatCompletionChunk: Codable, Sendable, Equatable {
     public var model: String
     public var choices: [Choice]
     public var usage: Usage?
+    /// vLLM's `prompt_logprobs` and `return_token_ids`, on the first chunk.
+    public var promptLogprobs: [PromptLogprob?]?
+    public var promptTokenIDs: [Int32]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case promptLogprobs = "prompt_logprobs"
+        case promptTokenIDs = "prompt_token_ids"
+    }
 
     public struct Choice: Codable, Sendable, Equatable {
         public var index: Int
@@ -133,11 +156,14 @@ public struct ChatCompletionChunk: Codable, Sendable, Equatable {
         public var logprobs: ChatLogprobs?
         public var finishReason: String?
         public var stopReason: String?
+        /// vLLM's `return_token_ids`: the chunk's token ids.
+        public var tokenIDs: [Int32]?
 
         enum CodingKeys: String, CodingKey {
             case index, delta, logprobs
             case finishReason = "finish_reason"
             case stopReason = "stop_reason"
+            case tokenIDs = "token_ids"
         }
 
         public init(index: Int, delta: Delta, logprobs: ChatLogprobs?, finishReason: String?, stopReason: String?) {
@@ -155,6 +181,7 @@ public struct ChatCompletionChunk: Codable, Sendable, Equatable {
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
             try container.encode(stopReason, forKey: .stopReason)
+            try container.encodeIfPresent(tokenIDs, forKey: .tokenIDs)
         }
     }
 
@@ -202,5 +229,27 @@ public struct ChatCompletionChunk: Codable, Sendable, Equatable {
         self.model = model
         self.choices = choices
         self.usage = usage
+    }
+}
+
+/// One prompt position of vLLM's `prompt_logprobs`: token id (as a JSON key) to its logprob,
+/// rank and text, for the prompt's token and the most likely alternatives.
+public typealias PromptLogprob = [String: PromptLogprobEntry]
+
+public struct PromptLogprobEntry: Codable, Sendable, Equatable {
+    public var logprob: Float
+    /// 1 = the most likely token.
+    public var rank: Int
+    public var decodedToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case logprob, rank
+        case decodedToken = "decoded_token"
+    }
+
+    public init(logprob: Float, rank: Int, decodedToken: String) {
+        self.logprob = logprob
+        self.rank = rank
+        self.decodedToken = decodedToken
     }
 }

@@ -12,6 +12,9 @@ struct ChatStream: ResponseBuilder {
     let promptLengths: [Int]
     let wantsLogprobs: Bool
     let formatter: LogprobsFormatter
+    let extras: ResponseExtras
+    /// vLLM's chat `echo`: the last (assistant) message's content, before each answer's.
+    let echo: String
     /// A fresh parser of one choice's text (reasoning, tool calls).
     let makeParser: @Sendable () -> ChatMessageParser
     private var states: [ChoiceState]
@@ -19,8 +22,10 @@ struct ChatStream: ResponseBuilder {
     private var started: Set<Int> = []
 
     init(id: String, created: Int, model: String, n: Int, promptLengths: [Int], wantsLogprobs: Bool,
-         formatter: LogprobsFormatter,
+         formatter: LogprobsFormatter, extras: ResponseExtras = ResponseExtras(), echo: String = "",
          makeParser: @escaping @Sendable () -> ChatMessageParser = { ChatMessageParser(reasoning: nil, tools: .none) }) {
+        self.extras = extras
+        self.echo = echo
         self.id = id
         self.created = created
         self.model = model
@@ -38,10 +43,14 @@ struct ChatStream: ResponseBuilder {
         states[event.index].add(output)
         var chunks: [Data] = []
         if started.insert(event.index).inserted {
-            // OpenAI opens each choice with the role and empty content.
-            let opening = ChatCompletionChunk.Choice(index: event.index, delta: .init(role: "assistant", content: ""),
+            // OpenAI opens each choice with the role and empty content (vLLM's echo there).
+            let opening = ChatCompletionChunk.Choice(index: event.index, delta: .init(role: "assistant", content: echo),
                                                      logprobs: nil, finishReason: nil, stopReason: nil)
-            chunks.append(try chunk([opening]))
+            var first = ChatCompletionChunk(id: id, created: created, model: model, choices: [opening], usage: nil)
+            if event.index == 0 {
+                if extras.returnTokenIDs { first.promptTokenIDs = extras.promptTokenIDs.first }
+            }
+            chunks.append(try JSONResponse.data(first))
         }
         let entries = formatter.chatEntries(wantsLogprobs ? output.logprobs ?? [] : [])
         var pieces = parsers[event.index].feed(output.newText)
@@ -50,14 +59,20 @@ struct ChatStream: ResponseBuilder {
         let finishReason = output.finishReason.map {
             Self.finishReason($0.rawValue, calls: parsers[event.index].callCount)
         }
-        if deltas.isEmpty, finishReason != nil || !entries.isEmpty { deltas = [.init()] }
+        let promptLogprobs = extras.promptLogprobs ? output.promptLogprobs.map(formatter.promptLogprobs) : nil
+        if deltas.isEmpty, finishReason != nil || !entries.isEmpty || promptLogprobs != nil
+            || (extras.returnTokenIDs && !output.newTokenIDs.isEmpty) { deltas = [.init()] }
         for (position, delta) in deltas.enumerated() {
             let last = position == deltas.count - 1
-            let choice = ChatCompletionChunk.Choice(
+            var choice = ChatCompletionChunk.Choice(
                 index: event.index, delta: delta,
                 logprobs: wantsLogprobs && position == 0 ? ChatLogprobs(content: entries) : nil,
                 finishReason: last ? finishReason : nil, stopReason: last && output.finishReason != nil ? output.stopReason : nil)
-            chunks.append(try chunk([choice]))
+            if extras.returnTokenIDs { choice.tokenIDs = position == 0 ? output.newTokenIDs : [] }
+            var wire = ChatCompletionChunk(id: id, created: created, model: model, choices: [choice], usage: nil)
+            if position == 0 { wire.promptLogprobs = promptLogprobs }
+            if extras.continuousUsage { wire.usage = ChoiceState.usage(states, promptLengths: promptLengths, n: n) }
+            chunks.append(try JSONResponse.data(wire))
         }
         return chunks
     }
@@ -92,17 +107,23 @@ struct ChatStream: ResponseBuilder {
             var parser = makeParser()
             let message = ParsedChatMessage(parser.feed(choice.text) + parser.finish(truncated: choice.finishReason == "length"))
             let calls = message.calls.map { ChatCompletionResponse.ToolCall(id: $0.id, name: $0.name, arguments: $0.arguments) }
-            return ChatCompletionResponse.Choice(
+            var wire = ChatCompletionResponse.Choice(
                 index: index,
-                message: .init(role: "assistant", content: calls.isEmpty || !message.content.isEmpty ? message.content : nil,
+                message: .init(role: "assistant",
+                               content: calls.isEmpty || !message.content.isEmpty ? echo + message.content : nil,
                                reasoningContent: message.reasoning.isEmpty ? nil : message.reasoning,
                                toolCalls: calls.isEmpty ? nil : calls),
                 logprobs: wantsLogprobs ? ChatLogprobs(content: formatter.chatEntries(choice.logprobEntries)) : nil,
                 finishReason: choice.finishReason.map { Self.finishReason($0, calls: calls.count) },
                 stopReason: choice.stopReason)
+            if extras.returnTokenIDs { wire.tokenIDs = choice.tokenIDs }
+            return wire
         }
-        return ChatCompletionResponse(id: id, created: created, model: model, choices: wire,
-                                      usage: ChoiceState.usage(choices, promptLengths: promptLengths, n: n))
+        var response = ChatCompletionResponse(id: id, created: created, model: model, choices: wire,
+                                              usage: ChoiceState.usage(choices, promptLengths: promptLengths, n: n))
+        if extras.promptLogprobs { response.promptLogprobs = choices.first?.promptLogprobs.map(formatter.promptLogprobs) }
+        if extras.returnTokenIDs { response.promptTokenIDs = extras.promptTokenIDs.first }
+        return response
     }
 
     private func chunk(_ choices: [ChatCompletionChunk.Choice]) throws -> Data {

@@ -8,9 +8,14 @@ struct ChoiceState {
     var finishReason: String?
     var stopReason: String?
     var logprobEntries: [TokenLogprob] = []
+    var tokenIDs: [Int32] = []
+    /// The prompt's logprobs (first entry nil), when asked for.
+    var promptLogprobs: [TokenLogprob?]?
 
     mutating func add(_ output: RequestOutput) {
         text += output.newText
+        tokenIDs += output.newTokenIDs
+        if let prompt = output.promptLogprobs { promptLogprobs = (promptLogprobs ?? []) + prompt }
         tokenCount = output.outputTokenCount
         cachedTokens = max(cachedTokens, output.cachedTokenCount)
         if let logprobs = output.logprobs { logprobEntries += logprobs }

@@ -15,6 +15,7 @@ public struct CompletionRequest: Decodable, Sendable {
     /// Add the tokenizer's BOS (when the model uses one) to text prompts.
     public var addSpecialTokens: Bool
     public var sampling: SamplingFields
+    public var vllm: VLLMRequestFields
 
     enum CodingKeys: String, CodingKey {
         case model, prompt, echo, logprobs, stream, suffix
@@ -33,6 +34,7 @@ public struct CompletionRequest: Decodable, Sendable {
         suffix = try container.decodeIfPresent(String.self, forKey: .suffix)
         addSpecialTokens = try container.decodeIfPresent(Bool.self, forKey: .addSpecialTokens) ?? true
         sampling = try SamplingFields(from: decoder)
+        vllm = try VLLMRequestFields(from: decoder)
     }
 
     /// Checks the fields that are not sampling parameters.
@@ -46,8 +48,6 @@ public struct CompletionRequest: Decodable, Sendable {
         if prompt.count == 0 {
             throw OpenAIError.invalidRequest("prompt must not be an empty list.", param: "prompt")
         }
-        if echo, logprobs != nil {
-            throw OpenAIError.invalidRequest("echo together with logprobs is not supported.", param: "echo")
-        }
+        try vllm.validate()
     }
 }

@@ -16,11 +16,19 @@ public struct CompletionResponse: Codable, Sendable, Equatable {
         public var finishReason: String?
         /// vLLM's: the stop string or stop token id that ended the choice, if one did.
         public var stopReason: String?
+        /// vLLM's `prompt_logprobs` (first entry null), when asked for.
+        public var promptLogprobs: [PromptLogprob?]?
+        /// vLLM's `return_token_ids`: the prompt's (first chunk) and the generated token ids.
+        public var promptTokenIDs: [Int32]?
+        public var tokenIDs: [Int32]?
 
         enum CodingKeys: String, CodingKey {
             case index, text, logprobs
             case finishReason = "finish_reason"
             case stopReason = "stop_reason"
+            case promptLogprobs = "prompt_logprobs"
+            case promptTokenIDs = "prompt_token_ids"
+            case tokenIDs = "token_ids"
         }
 
         public init(index: Int, text: String, logprobs: CompletionLogprobs?, finishReason: String?, stopReason: String?) {
@@ -38,6 +46,9 @@ public struct CompletionResponse: Codable, Sendable, Equatable {
             try container.encode(logprobs, forKey: .logprobs)
             try container.encode(finishReason, forKey: .finishReason)
             try container.encode(stopReason, forKey: .stopReason)
+            try container.encodeIfPresent(promptLogprobs, forKey: .promptLogprobs)
+            try container.encodeIfPresent(promptTokenIDs, forKey: .promptTokenIDs)
+            try container.encodeIfPresent(tokenIDs, forKey: .tokenIDs)
         }
     }
 
@@ -55,9 +66,10 @@ public struct CompletionResponse: Codable, Sendable, Equatable {
 public struct CompletionLogprobs: Codable, Sendable, Equatable {
     /// Each token's text.
     public var tokens: [String]
-    public var tokenLogprobs: [Float]
-    /// Per token, the alternatives' text to their log-probability.
-    public var topLogprobs: [[String: Float]]
+    /// Null for the first prompt token when `echo` shows the prompt's.
+    public var tokenLogprobs: [Float?]
+    /// Per token, the alternatives' text to their log-probability (null as above).
+    public var topLogprobs: [[String: Float]?]
     /// Where each token starts in the choice's generated text, in Unicode scalars (Python's
     /// characters, as vLLM counts them).
     public var textOffset: [Int]
@@ -69,7 +81,7 @@ public struct CompletionLogprobs: Codable, Sendable, Equatable {
         case textOffset = "text_offset"
     }
 
-    public init(tokens: [String] = [], tokenLogprobs: [Float] = [], topLogprobs: [[String: Float]] = [],
+    public init(tokens: [String] = [], tokenLogprobs: [Float?] = [], topLogprobs: [[String: Float]?] = [],
                 textOffset: [Int] = []) {
         self.tokens = tokens
         self.tokenLogprobs = tokenLogprobs

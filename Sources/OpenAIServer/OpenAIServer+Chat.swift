@@ -19,8 +19,12 @@ extension OpenAIServer {
         var params = try body.sampling.samplingParams(defaultMaxTokens: nil, logprobs: try body.engineLogprobs(),
                                                       logprobsField: logprobsField, vocabularySize: info.vocabularySize,
                                                       maxN: configuration.maxN)
+        try body.vllm.apply(to: &params, tokenizer: info.tokenizer, vocabularySize: info.vocabularySize)
         let (messages, tools) = try chatMessagesAndTools(body, raw: raw)
-        let prompt = try chatPrompt(messages, addGenerationPrompt: body.addGenerationPrompt, tools: tools?.templateValue)
+        var prompt = try chatPrompt(messages, addGenerationPrompt: body.addGenerationPrompt, tools: tools?.templateValue,
+                                    extra: try Self.chatTemplateKwargs(raw),
+                                    continueFinalMessage: body.continueFinalMessage)
+        prompt.ids = try body.vllm.truncated(prompt.ids, maxModelLen: info.maxModelLen)
         try checkLength(promptTokens: prompt.ids.count, maxTokens: params.maxTokens,
                         maxTokensField: body.sampling.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
         let toolMode = try toolMode(tools)
@@ -40,7 +44,12 @@ extension OpenAIServer {
         let generation = try startGeneration(baseID: id, prompts: [prompt.ids], params: params, grammar: grammar)
         let stream = ChatStream(id: id, created: Self.unixTime(), model: info.name, n: params.n,
                                 promptLengths: [prompt.ids.count], wantsLogprobs: body.logprobs,
-                                formatter: LogprobsFormatter(tokenizer: info.tokenizer)) {
+                                formatter: LogprobsFormatter(tokenizer: info.tokenizer,
+                                                             tokensAsIDs: body.vllm.returnTokensAsTokenIDs),
+                                extras: ResponseExtras(promptTokenIDs: [prompt.ids], returnTokenIDs: body.vllm.returnTokenIDs,
+                                                       promptLogprobs: body.vllm.promptLogprobs != nil,
+                                                       continuousUsage: body.streamOptions?.continuousUsageStats ?? false),
+                                echo: body.echo && messages.last?.role == "assistant" ? messages.last?.content ?? "" : "") {
             ChatMessageParser(reasoning: reasoning.map { $0.init(prompt: promptText) }, tools: toolMode.make())
         }
         if body.stream {
@@ -104,7 +113,11 @@ extension OpenAIServer {
 
     /// A conversation rendered with the model's chat template, as text and token ids; a
     /// template error (such as its own `raise_exception`) is the client's 400.
-    func chatPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: JinjaValue? = nil) throws
+    ///
+    /// With `continueFinalMessage`, the text ends with the last message's content, as
+    /// transformers renders it: whatever the template closes the message with is cut.
+    func chatPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool, tools: JinjaValue? = nil,
+                    extra: [String: JinjaValue] = [:], continueFinalMessage: Bool = false) throws
         -> (text: String, ids: [Int32])
     {
         guard let chatPrompt = model.chatPrompt else {
@@ -112,17 +125,41 @@ extension OpenAIServer {
                 "The model \(model.name) has no chat template; use /v1/completions with a plain prompt.",
                 param: "messages")
         }
-        let text: String
+        var text: String
         do {
-            text = try chatPrompt.render(messages, addGenerationPrompt: addGenerationPrompt, tools: tools)
+            text = try chatPrompt.render(messages, addGenerationPrompt: addGenerationPrompt, tools: tools, extra: extra)
         } catch {
             throw OpenAIError.invalidRequest("The chat template could not render these messages: \(error)",
                                              param: "messages")
+        }
+        if continueFinalMessage, let last = messages.last {
+            let final = last.content.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !final.isEmpty, let range = text.range(of: final, options: .backwards) else {
+                throw OpenAIError.invalidRequest("continue_final_message: the chat template does not write the last "
+                                                     + "message's content as given, so it cannot be continued.",
+                                                 param: "continue_final_message")
+            }
+            text = String(text[..<range.upperBound])
         }
         let ids = model.tokenizer.encode(text, addSpecialTokens: false)
         guard !ids.isEmpty else {
             throw OpenAIError.invalidRequest("The rendered conversation is empty.", param: "messages")
         }
         return (text, ids)
+    }
+
+    /// vLLM's `chat_template_kwargs`: extra template variables (a JSON object).
+    static func chatTemplateKwargs(_ raw: ByteBuffer) throws -> [String: JinjaValue] {
+        guard String(buffer: raw).contains("\"chat_template_kwargs\"") else { return [:] }
+        guard let json = try? JSON(parsing: Array(raw.readableBytesView)), let value = json["chat_template_kwargs"] else {
+            return [:]
+        }
+        if case .null = value { return [:] }
+        guard let object = value.object else {
+            throw OpenAIError.invalidRequest("chat_template_kwargs must be an object.", param: "chat_template_kwargs")
+        }
+        var kwargs: [String: JinjaValue] = [:]
+        for (key, field) in object { kwargs[key] = JinjaValue(field) }
+        return kwargs
     }
 }

@@ -12,16 +12,19 @@ extension OpenAIServer {
         try checkModel(body.model)
         try body.validateShape()
         let info = model
-        let params = try body.sampling.samplingParams(defaultMaxTokens: 16, logprobs: body.logprobs,
+        var params = try body.sampling.samplingParams(defaultMaxTokens: 16, logprobs: body.logprobs,
                                                       logprobsField: "logprobs", vocabularySize: info.vocabularySize,
                                                       maxN: configuration.maxN)
-        let prompts: [[Int32]]
+        try body.vllm.apply(to: &params, tokenizer: info.tokenizer, vocabularySize: info.vocabularySize,
+                            logprobsForEcho: body.echo ? body.logprobs : nil)
+        var prompts: [[Int32]]
         switch body.prompt {
         case .text(let texts):
             prompts = texts.map { info.tokenizer.encode($0, addSpecialTokens: body.addSpecialTokens) }
         case .tokens(let lists):
             prompts = try lists.map { list in try list.map { try Self.promptTokenID($0, vocabularySize: info.vocabularySize) } }
         }
+        prompts = try prompts.map { try body.vllm.truncated($0, maxModelLen: info.maxModelLen) }
         for prompt in prompts {
             guard !prompt.isEmpty else {
                 throw OpenAIError.invalidRequest("prompt must contain at least one token.", param: "prompt")
@@ -35,7 +38,11 @@ extension OpenAIServer {
         let generation = try startGeneration(baseID: id, prompts: prompts, params: params, grammar: grammar)
         let stream = CompletionStream(
             id: id, created: Self.unixTime(), model: info.name, n: params.n, promptLengths: prompts.map(\.count),
-            echoes: echoes, wantsLogprobs: body.logprobs != nil, formatter: LogprobsFormatter(tokenizer: info.tokenizer))
+            echoes: echoes, wantsLogprobs: body.logprobs != nil,
+            formatter: LogprobsFormatter(tokenizer: info.tokenizer, tokensAsIDs: body.vllm.returnTokensAsTokenIDs),
+            extras: ResponseExtras(promptTokenIDs: prompts, returnTokenIDs: body.vllm.returnTokenIDs,
+                                   promptLogprobs: body.vllm.promptLogprobs != nil,
+                                   continuousUsage: body.streamOptions?.continuousUsageStats ?? false))
         if body.stream {
             return sseResponse(request: request, generation: generation, builder: stream,
                                includeUsage: body.streamOptions?.includeUsage ?? false)

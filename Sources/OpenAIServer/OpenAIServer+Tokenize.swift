@@ -7,17 +7,29 @@ extension OpenAIServer {
         let body = try JSONResponse.decode(TokenizeRequest.self, from: try await collectBody(&request))
         try checkModel(body.model)
         let ids: [Int32]
-        switch (body.prompt, body.messages) {
-        case (let prompt?, nil):
-            ids = model.tokenizer.encode(prompt, addSpecialTokens: body.addSpecialTokens ?? true)
-        case (nil, let messages?):
+        let tokenizer = model.tokenizer
+        switch (body.prompt, body.content, body.messages) {
+        case (let prompt?, nil, nil):
+            ids = tokenizer.encode(prompt, addSpecialTokens: body.addSpecialTokens ?? body.addSpecial ?? true)
+        case (nil, let content?, nil):
+            ids = tokenizer.encode(content, addSpecialTokens: body.addSpecial ?? body.addSpecialTokens ?? false)
+        case (nil, nil, let messages?):
             let chat = try messages.enumerated().map { index, message in try message.chatMessage(index: index) }
             ids = try chatPrompt(chat, addGenerationPrompt: body.addGenerationPrompt ?? true).ids
         default:
-            throw OpenAIError.invalidRequest("Give exactly one of prompt or messages.", param: "prompt")
+            throw OpenAIError.invalidRequest("Give exactly one of prompt (or llama.cpp's content) or messages.",
+                                             param: "prompt")
         }
-        return try JSONResponse.make(TokenizeResponse(count: ids.count, maxModelLen: model.maxModelLen,
-                                                      tokens: ids.map(Int.init)))
+        var response = TokenizeResponse(count: ids.count, maxModelLen: model.maxModelLen, tokens: ids.map(Int.init))
+        if body.withPieces == true {
+            response.pieces = ids.map { id in
+                let bytes = tokenizer.tokenBytes(id) ?? Array(tokenizer.decode([id]).utf8)
+                let text = String(validating: bytes, as: UTF8.self)
+                return .init(id: Int(id), piece: text.map { .text($0) } ?? .bytes(bytes))
+            }
+        }
+        if body.returnTokenStrs == true { response.tokenStrs = ids.map { tokenizer.tokenString($0) ?? "" } }
+        return try JSONResponse.make(response)
     }
 
     /// `POST /detokenize`: the text of token ids (special tokens kept, as vLLM does).

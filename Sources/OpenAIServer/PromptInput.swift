@@ -53,16 +53,23 @@ public struct StringList: Decodable, Sendable, Equatable {
 public struct StreamOptions: Decodable, Sendable, Equatable {
     /// Send one last chunk with the request's `usage` (and no choices) before `[DONE]`.
     public var includeUsage: Bool
+    /// vLLM's: every chunk carries the usage so far.
+    public var continuousUsageStats: Bool
 
     enum CodingKeys: String, CodingKey {
         case includeUsage = "include_usage"
+        case continuousUsageStats = "continuous_usage_stats"
     }
 
-    public init(includeUsage: Bool) { self.includeUsage = includeUsage }
+    public init(includeUsage: Bool, continuousUsageStats: Bool = false) {
+        self.includeUsage = includeUsage
+        self.continuousUsageStats = continuousUsageStats
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         includeUsage = try container.decodeIfPresent(Bool.self, forKey: .includeUsage) ?? false
+        continuousUsageStats = try container.decodeIfPresent(Bool.self, forKey: .continuousUsageStats) ?? false
     }
 }
 
