@@ -11,7 +11,7 @@ import Tensors
 /// of it on SmolLM2); attention grows with the context. Q/K/V and gate/up each run as one
 /// pool job, so the workers are waited for five times a layer, not eight. Scratch buffers
 /// grow to the largest batch seen and are then reused.
-public final class LlamaCPUModel: ModelExecutor {
+public final class LlamaCPUModel: HiddenStatesExecutor {
     public let config: ModelConfig
     public let weights: LlamaWeights
     public let rope: RotaryEmbedding
@@ -88,15 +88,7 @@ public final class LlamaCPUModel: ModelExecutor {
         let logitRows = batch.logitsIndices.count
         guard tokens > 0 else { return UnsafeBufferPointer(start: logits.pointer, count: 0) }
         reserve(tokens: tokens, logitRows: logitRows)
-
-        batch.tokenIDs.withUnsafeBufferPointer { ids in
-            tern_get_rows(weights.embedding.bytes.baseAddress, dtypeID(weights.embedding), Int64(c.hiddenSize),
-                          ids.baseAddress, Int64(tokens), residual.pointer)
-        }
-        for (index, layer) in weights.layers.enumerated() {
-            attentionBlock(layer: layer, index: index, batch: batch)
-            mlpBlock(layer: layer, index: index, tokens: tokens)
-        }
+        runLayers(batch)
 
         // Only the rows that sample need the final norm and the (large) LM head.
         for (row, flat) in batch.logitsIndices.enumerated() {
@@ -106,6 +98,30 @@ public final class LlamaCPUModel: ModelExecutor {
         rmsNorm(lastHidden.pointer, weights.finalNorm, into: lastHidden.pointer, rows: logitRows, dim: c.hiddenSize)
         matmul(weights.lmHead, lastHidden.pointer, tokens: logitRows, into: logits.pointer)
         return UnsafeBufferPointer(start: logits.pointer, count: logitRows * c.vocabularySize)
+    }
+
+    public func executeHiddenStates(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
+        let c = config
+        let tokens = batch.tokenCount
+        guard tokens > 0 else { return UnsafeBufferPointer(start: normed.pointer, count: 0) }
+        reserve(tokens: tokens, logitRows: batch.logitsIndices.count)
+        runLayers(batch)
+        rmsNorm(residual.pointer, weights.finalNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
+        return UnsafeBufferPointer(start: normed.pointer, count: tokens * c.hiddenSize)
+    }
+
+    /// The embedding lookup and every layer: `residual` ends as the last layer's output.
+    private func runLayers(_ batch: ForwardBatch) {
+        let c = config
+        let tokens = batch.tokenCount
+        batch.tokenIDs.withUnsafeBufferPointer { ids in
+            tern_get_rows(weights.embedding.bytes.baseAddress, dtypeID(weights.embedding), Int64(c.hiddenSize),
+                          ids.baseAddress, Int64(tokens), residual.pointer)
+        }
+        for (index, layer) in weights.layers.enumerated() {
+            attentionBlock(layer: layer, index: index, batch: batch)
+            mlpBlock(layer: layer, index: index, tokens: tokens)
+        }
     }
 
     private func attentionBlock(layer: LlamaLayerWeights, index: Int, batch: ForwardBatch) {

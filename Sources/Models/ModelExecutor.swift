@@ -10,3 +10,11 @@ public protocol ModelExecutor: AnyObject {
     /// the logits [batch.logitsIndices.count, vocabularySize], valid until the next call.
     func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float>
 }
+
+/// A model that can give its final hidden states (after the final norm) instead of logits:
+/// what an embedding or pooling request reads.
+public protocol HiddenStatesExecutor: ModelExecutor {
+    /// Runs the batch (writing its K/V like `execute`) and returns the final-normed hidden
+    /// state of every token, [batch.tokenCount, hiddenSize], valid until the next call.
+    func executeHiddenStates(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float>
+}

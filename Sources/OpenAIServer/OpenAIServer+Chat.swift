@@ -13,6 +13,7 @@ extension OpenAIServer {
         let raw = try await collectBody(&request)
         let body = try JSONResponse.decode(ChatCompletionRequest.self, from: raw)
         try checkModel(body.model)
+        try checkGenerates()
         try body.validateShape()
         let info = model
         let logprobsField = body.topLogprobs != nil ? "top_logprobs" : "logprobs"

@@ -10,6 +10,7 @@ extension OpenAIServer {
         let raw = try await collectBody(&request)
         let body = try JSONResponse.decode(CompletionRequest.self, from: raw)
         try checkModel(body.model)
+        try checkGenerates()
         try body.validateShape()
         let info = model
         var params = try body.sampling.samplingParams(defaultMaxTokens: 16, logprobs: body.logprobs,

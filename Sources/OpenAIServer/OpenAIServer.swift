@@ -11,17 +11,22 @@ import StructuredOutputs
 /// awaits their streams.
 ///
 /// Routes: `GET /v1/models`, `POST /v1/completions`, `POST /v1/chat/completions`,
-/// `POST /tokenize`, `POST /detokenize`, `GET /health`, `GET /metrics`, `GET /version`.
+/// `POST /v1/embeddings`, `POST /pooling`, `POST /tokenize`, `POST /detokenize`, `GET /health`,
+/// `GET /metrics`, `GET /version`.
 public final class OpenAIServer: Sendable {
     public let engine: any EngineClient
     public let configuration: ServerConfiguration
     public let metrics: ServerMetrics
+    /// The pooling runner (`--runner pooling`): set, the server answers /v1/embeddings and
+    /// /pooling and refuses generation, since the embedder holds the model's KV cache.
+    public let embedder: Embedder?
     let logger: Logger
 
     /// `metrics` defaults to a fresh set named as `configuration.vllmMetricNames` says.
     public init(engine: any EngineClient, configuration: ServerConfiguration = ServerConfiguration(),
-                metrics: ServerMetrics? = nil, logger: Logger) {
+                metrics: ServerMetrics? = nil, embedder: Embedder? = nil, logger: Logger) {
         self.engine = engine
+        self.embedder = embedder
         self.configuration = configuration
         self.metrics = metrics ?? ServerMetrics(vllmNames: configuration.vllmMetricNames,
                                                 maxModelLen: engine.modelInfo.maxModelLen)
@@ -53,6 +58,8 @@ public final class OpenAIServer: Sendable {
         router.post("/v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
         }
+        router.post("/v1/embeddings") { request, _ in try await self.embeddings(request, pooling: false) }
+        router.post("/pooling") { request, _ in try await self.embeddings(request, pooling: true) }
         router.post("/tokenize") { request, _ in try await self.tokenize(request) }
         router.post("/detokenize") { request, _ in try await self.detokenize(request) }
         router.get("/health") { _, _ in try self.health() }
@@ -132,6 +139,14 @@ public final class OpenAIServer: Sendable {
                                                  + "where its grammar does.", param: "ignore_eos")
         }
         return try await StructuredOutputFields.compile(constraint, with: model.grammarCompiler, field: field)
+    }
+
+    /// 400 on a generation route when the server runs the pooling runner.
+    func checkGenerates() throws {
+        if embedder != nil {
+            throw OpenAIError.invalidRequest("This server runs the pooling runner (--runner pooling): it serves "
+                                                 + "/v1/embeddings and /pooling, not generation.", code: "unsupported_runner")
+        }
     }
 
     /// 404 unless `name` is nil or the served model's name.

@@ -84,7 +84,24 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Export /metrics under vLLM's names (vllm:..., with an engine label), for dashboards built for vLLM.")
     var metricsVllmNames = false
 
+    @Option(help: ArgumentHelp("What the server runs: generate (completions, chat) or pooling (embeddings, /pooling; CPU).",
+                               valueName: "generate|pooling"))
+    var runner = "generate"
+
+    @Option(help: ArgumentHelp("How the pooling runner makes one vector of a sequence.",
+                               valueName: PoolingType.allCases.map(\.rawValue).joined(separator: "|")))
+    var poolingType = "last"
+
+    @Flag(name: .customLong("no-normalize"), help: "Leave the pooling runner's vectors as they are (default: unit length).")
+    var noNormalize = false
+
     func validate() throws {
+        guard ["generate", "pooling", "embed"].contains(runner) else {
+            throw ValidationError("--runner must be generate or pooling (got \(runner))")
+        }
+        guard PoolingType(rawValue: poolingType) != nil else {
+            throw ValidationError("--pooling-type must be one of \(PoolingType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
         guard maxNumBatchedTokens > 0 else { throw ValidationError("--max-num-batched-tokens must be > 0") }
@@ -143,7 +160,9 @@ struct ServeCommand: ParsableCommand {
         configuration.rootPath = rootPath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         configuration.logRequests = enableLogRequests && !disableLogRequests
         configuration.vllmMetricNames = metricsVllmNames
-        let server = OpenAIServer(engine: engine, configuration: configuration, logger: logger)
+        let embedder = runner == "generate" ? nil
+            : try Embedder(loaded, pooling: PoolingType(rawValue: poolingType) ?? .last, normalize: !noNormalize)
+        let server = OpenAIServer(engine: engine, configuration: configuration, embedder: embedder, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
               + " --log-level info shows the stats line")
         fflush(nil)

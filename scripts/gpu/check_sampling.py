@@ -7,8 +7,8 @@
    (which makes Tern sample on the host). Each empirical distribution of the first token's
    text is compared with the distribution HF transformers' float32 logits of the prompt give
    after the same filters (total variation distance).
-2. Processors: greedy requests with logit_bias, min_tokens, and repetition / presence /
-   frequency penalties give the same 24 tokens on the device as on the host sampler.
+2. Processors: greedy requests with logit_bias, min_tokens, repetition / presence /
+   frequency penalties and bad_words give the same 24 tokens on the device as on the host sampler.
 3. Structured outputs (masks applied on the device): greedy requests constrained by a JSON
    schema, a regex, a choice and json_object give the same text on the device as on the host
    sampler (with and without a penalty), and 64 sampled constrained requests in flight together
@@ -186,7 +186,8 @@ def main():
                     failures.append(f"{where} top_k {top_k} top_p {top_p} min_p {min_p}")
         for params in [{"repetition_penalty": 1.3}, {"presence_penalty": 0.8, "frequency_penalty": 0.4},
                        {"logit_bias": {str(t): 3.0 for t in ids[:3]}, "min_tokens": 8},
-                       {"repetition_penalty": 0.8, "frequency_penalty": -0.3, "logit_bias": {"5": -2.0}}]:
+                       {"repetition_penalty": 0.8, "frequency_penalty": -0.3, "logit_bias": {"5": -2.0}},
+                       {"bad_words": [text_of(t) for t in ids[-4:]] + ["th"]}]:
             body = {"model": model_name, "prompt": ids, "max_tokens": 24, "temperature": 0, "ignore_eos": True,
                     **params}
             device = post(args.port, "/v1/completions", body)["choices"][0]["text"]
