@@ -220,6 +220,56 @@ def check_queue_limit(tern, model):
         process.wait(60)
 
 
+def check_vllm_fields(client, port):
+    """vLLM's extra fields through the official client's extra_body, and its metric names."""
+    model = client.models.list().data[0].id
+    first = client.completions.create(model=model, prompt="The capital of France is", max_tokens=4, temperature=0,
+                                      extra_body={"return_token_ids": True, "prompt_logprobs": 1}).model_dump()
+    choice = first["choices"][0]
+    check(len(choice.get("token_ids") or []) == 4 and choice.get("prompt_token_ids"),
+          "return_token_ids gives prompt_token_ids and token_ids")
+    prompt_logprobs = choice.get("prompt_logprobs") or []
+    check(len(prompt_logprobs) == len(choice["prompt_token_ids"]) and prompt_logprobs[0] is None
+          and all(str(t) in p for t, p in zip(choice["prompt_token_ids"][1:], prompt_logprobs[1:])),
+          "prompt_logprobs: one entry per prompt token, the first null, each with the prompt's token")
+    echoed = client.completions.create(model=model, prompt="Hello there", max_tokens=2, temperature=0, echo=True,
+                                       logprobs=1)
+    check(echoed.choices[0].text.startswith("Hello there") and echoed.choices[0].logprobs.token_logprobs[0] is None,
+          "echo with logprobs starts with the prompt's tokens")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", data=b"prompt=Hi", method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    request.add_header("Authorization", f"Bearer {KEY}")
+    try:
+        urllib.request.urlopen(request, timeout=60)
+        check(False, "a form body is refused")
+    except urllib.error.HTTPError as error:
+        body = json.loads(error.read().decode())
+        check(error.code == 415 and body["error"]["code"] == 415, "a non-JSON body -> 415, code = status")
+
+
+def check_pooling(tern, model):
+    """`--runner pooling` through the official client (which asks for base64 and decodes it)."""
+    port = free_port()
+    process = start(tern, model, port, ["--runner", "pooling"])
+    try:
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=120)
+        name = client.models.list().data[0].id
+        result = client.embeddings.create(model=name, input=["The cat sat.", "A dog ran."])
+        vectors = [item.embedding for item in result.data]
+        norms = [sum(v * v for v in vector) ** 0.5 for vector in vectors]
+        check(len(vectors) == 2 and len(vectors[0]) == 576 and all(abs(n - 1) < 1e-3 for n in norms),
+              "embeddings: two unit vectors of the model's width (576)")
+        check(result.usage.prompt_tokens > 0, "embeddings usage counts the input tokens")
+        try:
+            client.completions.create(model=name, prompt="Hi", max_tokens=2)
+            check(False, "the pooling runner refuses generation")
+        except openai.BadRequestError:
+            check(True, "the pooling runner refuses generation with a 400")
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
 def check_sigterm(tern, model):
     port = free_port()
     process = start(tern, model, port)
@@ -250,10 +300,12 @@ def main():
     try:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=300)
         run_checks(client, port)
+        check_vllm_fields(client, port)
     finally:
         process.terminate()
         process.wait(60)
     check_queue_limit(args.tern, args.model)
+    check_pooling(args.tern, args.model)
     check_sigterm(args.tern, args.model)
     print("all end-to-end checks passed")
 

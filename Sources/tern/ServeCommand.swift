@@ -88,6 +88,10 @@ struct ServeCommand: ParsableCommand {
                                valueName: "generate|pooling"))
     var runner = "generate"
 
+    @Option(help: ArgumentHelp("vLLM's older spelling of --runner: generate, or embed for the pooling runner.",
+                               valueName: "generate|embed"))
+    var task: String?
+
     @Option(help: ArgumentHelp("How the pooling runner makes one vector of a sequence.",
                                valueName: PoolingType.allCases.map(\.rawValue).joined(separator: "|")))
     var poolingType = "last"
@@ -96,8 +100,11 @@ struct ServeCommand: ParsableCommand {
     var noNormalize = false
 
     func validate() throws {
-        guard ["generate", "pooling", "embed"].contains(runner) else {
+        guard ["generate", "pooling"].contains(runner) else {
             throw ValidationError("--runner must be generate or pooling (got \(runner))")
+        }
+        if let task, !["generate", "embed"].contains(task) {
+            throw ValidationError("--task must be generate or embed (got \(task))")
         }
         guard PoolingType(rawValue: poolingType) != nil else {
             throw ValidationError("--pooling-type must be one of \(PoolingType.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -160,7 +167,8 @@ struct ServeCommand: ParsableCommand {
         configuration.rootPath = rootPath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         configuration.logRequests = enableLogRequests && !disableLogRequests
         configuration.vllmMetricNames = metricsVllmNames
-        let embedder = runner == "generate" ? nil
+        let pooling = runner == "pooling" || task == "embed"
+        let embedder = !pooling ? nil
             : try Embedder(loaded, pooling: PoolingType(rawValue: poolingType) ?? .last, normalize: !noNormalize)
         let server = OpenAIServer(engine: engine, configuration: configuration, embedder: embedder, logger: logger)
         print("Serving \(engine.modelInfo.name) on http://\(host):\(port)/v1 (max_model_len \(engine.modelInfo.maxModelLen));"
