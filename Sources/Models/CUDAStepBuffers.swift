@@ -97,6 +97,20 @@ final class StepBuffers {
             .reduce(partials.bytes + samplingCandidates.bytes) { $0 + $1.bytes }
     }
 
+    /// Copies `array` into the pinned buffer `host` at `offset` and returns where it will be in
+    /// the device buffer `device` once the whole buffer is sent; `offset` moves on by the
+    /// array's bytes, rounded up to 16.
+    private static func place<T>(_ array: [T], host: UnsafeMutableRawPointer, device: CUdeviceptr,
+                                 offset: inout Int) -> CUdeviceptr {
+        let bytes = array.count * MemoryLayout<T>.stride
+        let start = offset
+        array.withUnsafeBytes { source in
+            if let base = source.baseAddress { (host + start).copyMemory(from: base, byteCount: bytes) }
+        }
+        offset += (bytes + 15) & ~15
+        return device + UInt64(start)
+    }
+
     /// Packs `batch` (and the sampling of its logits rows, if given) and queues its copy to the
     /// device; throws if it exceeds the limits the buffers were sized for.
     func upload(_ batch: ForwardBatch, sampling: [DeviceSamplingRow]? = nil, limits: (tokens: Int, sequences: Int),
@@ -115,13 +129,7 @@ final class StepBuffers {
         }
         var offset = 0
         func place<T>(_ array: [T]) -> CUdeviceptr {
-            let bytes = array.count * MemoryLayout<T>.stride
-            array.withUnsafeBytes { source in
-                if let base = source.baseAddress { (hostInputs + offset).copyMemory(from: base, byteCount: bytes) }
-            }
-            let address = inputs.address + UInt64(offset)
-            offset += (bytes + 15) & ~15
-            return address
+            Self.place(array, host: hostInputs, device: inputs.address, offset: &offset)
         }
         slotMapping = place(batch.slotMapping)
         tokenIDs = place(batch.tokenIDs)
@@ -248,13 +256,7 @@ final class StepBuffers {
         }
         var offset = (masked.count * words * 4 + 15) & ~15
         func place<T>(_ array: [T]) -> CUdeviceptr {
-            let bytes = array.count * MemoryLayout<T>.stride
-            array.withUnsafeBytes { source in
-                if let base = source.baseAddress { (host + offset).copyMemory(from: base, byteCount: bytes) }
-            }
-            let address = memory.address + UInt64(offset)
-            offset += (bytes + 15) & ~15
-            return address
+            Self.place(array, host: host, device: memory.address, offset: &offset)
         }
         tokenMasks = memory.address
         temperatures = place(rows.map(\.temperature))
