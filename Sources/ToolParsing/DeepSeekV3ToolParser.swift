@@ -47,17 +47,12 @@ public struct DeepSeekV3ToolParser: ToolCallParser {
         var events: [ToolStreamEvent] = []
         while !buffer.isEmpty {
             guard inBlock else {
-                switch Markup.scan(buffer, from: 0, markers: [Self.callsBegin], final: final) {
-                case .marker(let offset, _):
-                    events += writer.content(buffer[..<offset])
-                    buffer.removeFirst(offset + Self.callsBegin.count)
-                    inBlock = true
-                    continue
-                case .text(let end):
-                    events += writer.content(buffer[..<end])
-                    buffer.removeFirst(end)
+                guard writer.content(upTo: [Self.callsBegin], in: &buffer, final: final, events: &events) else {
                     return events
                 }
+                buffer.removeFirst(Self.callsBegin.count)
+                inBlock = true
+                continue
             }
             let first = Markup.skipWhitespace(buffer, from: 0)
             let atCall = Markup.match(Self.callBegin, in: buffer, at: first)

@@ -39,16 +39,8 @@ public struct HermesToolParser: ToolCallParser {
         var events: [ToolStreamEvent] = []
         while !buffer.isEmpty {
             if !inCall {
-                switch Markup.scan(buffer, from: 0, markers: [Self.open], final: final) {
-                case .marker(let offset, _):
-                    events += writer.content(buffer[..<offset])
-                    buffer.removeFirst(offset)
-                    inCall = true
-                case .text(let end):
-                    events += writer.content(buffer[..<end])
-                    buffer.removeFirst(end)
-                    return events
-                }
+                guard writer.content(upTo: [Self.open], in: &buffer, final: final, events: &events) else { return events }
+                inCall = true
             } else {
                 guard let close = Markup.find(Self.close, in: buffer, from: Self.open.count) else {
                     if final {

@@ -59,14 +59,10 @@ public struct Llama3JSONToolParser: ToolCallParser {
                     state = .text
                 }
             case .text:
-                switch Markup.scan(buffer, from: 0, markers: [Self.pythonTag], final: final) {
-                case .marker(let offset, _):
-                    events += take(offset)
-                    state = .expectingCall
-                case .text(let end):
-                    events += take(end)
+                guard writer.content(upTo: [Self.pythonTag], in: &buffer, final: final, events: &events) else {
                     return events
                 }
+                state = .expectingCall
             case .expectingCall:
                 guard let next = nextCallStart(final: final) else { return events }
                 if next < buffer.count, buffer[next] == Self.openBrace {

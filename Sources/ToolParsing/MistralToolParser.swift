@@ -42,16 +42,10 @@ public struct MistralToolParser: ToolCallParser {
         var events: [ToolStreamEvent] = []
         while !buffer.isEmpty {
             if !inCalls {
-                switch Markup.scan(buffer, from: 0, markers: [Self.toolCalls], final: final) {
-                case .marker(let offset, _):
-                    events += writer.content(buffer[..<offset])
-                    buffer.removeFirst(offset)
-                    inCalls = true
-                case .text(let end):
-                    events += writer.content(buffer[..<end])
-                    buffer.removeFirst(end)
+                guard writer.content(upTo: [Self.toolCalls], in: &buffer, final: final, events: &events) else {
                     return events
                 }
+                inCalls = true
                 continue
             }
             switch readCalls() {

@@ -57,14 +57,10 @@ public struct PythonicToolParser: ToolCallParser {
                     state = .text
                 }
             case .text:
-                switch Markup.scan(buffer, from: 0, markers: [Self.pythonStart], final: final) {
-                case .marker(let offset, _):
-                    events += take(offset)
-                    state = .tagged
-                case .text(let end):
-                    events += take(end)
+                guard writer.content(upTo: [Self.pythonStart], in: &buffer, final: final, events: &events) else {
                     return events
                 }
+                state = .tagged
             case .tagged:
                 let first = Markup.skipWhitespace(buffer, from: Self.pythonStart.count)
                 if first == buffer.count, !final { return events }

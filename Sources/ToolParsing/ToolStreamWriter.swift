@@ -39,4 +39,21 @@ struct ToolStreamWriter {
         defer { heldWhitespace = [] }
         return heldWhitespace.isEmpty ? [] : [.content(Markup.text(heldWhitespace))]
     }
+
+    /// Sends the plain text at the head of `buffer`, up to the first of `markers`, as content
+    /// and removes it: true when `buffer` now starts with the marker, false when all that is
+    /// decided was sent and the rest (a possible start of a marker) waits for more text.
+    mutating func content(upTo markers: [[UInt8]], in buffer: inout [UInt8], final: Bool,
+                          events: inout [ToolStreamEvent]) -> Bool {
+        switch Markup.scan(buffer, from: 0, markers: markers, final: final) {
+        case .marker(let offset, _):
+            events += content(buffer[..<offset])
+            buffer.removeFirst(offset)
+            return true
+        case .text(let end):
+            events += content(buffer[..<end])
+            buffer.removeFirst(end)
+            return false
+        }
+    }
 }
