@@ -28,11 +28,15 @@ from serve_process import KEY, free_port, start  # noqa: E402
 EXTREMES = ["9223372036854775807", "-9223372036854775808", "18446744073709551616", "-1", "0", "1", "1e308",
             "-1e308", "1e-320", "0.5", "NaN", "Infinity", '"x"', "null", "true", "[]", "{}",
             "[9223372036854775807]", "[" + ",".join(["1"] * 3000) + "]", '{"1": 1e308}',
-            '{"type": "json_schema", "json_schema": {}}']
+            '{"type": "json_schema", "json_schema": {}}', '["", " ", "a", "\\u0000"]']
 FIELDS = ["max_tokens", "max_completion_tokens", "n", "best_of", "temperature", "top_p", "top_k", "min_p", "seed",
           "min_tokens", "presence_penalty", "frequency_penalty", "repetition_penalty", "stop", "stop_token_ids",
           "logit_bias", "logprobs", "top_logprobs", "response_format", "stream_options", "skip_special_tokens",
-          "ignore_eos", "prompt", "messages", "echo", "add_generation_prompt", "tools", "tool_choice"]
+          "ignore_eos", "prompt", "messages", "echo", "add_generation_prompt", "tools", "tool_choice",
+          # vLLM's extras
+          "prompt_logprobs", "return_tokens_as_token_ids", "return_token_ids", "include_stop_str_in_output",
+          "allowed_token_ids", "bad_words", "truncate_prompt_tokens", "use_beam_search", "continue_final_message",
+          "chat_template_kwargs"]
 
 
 def exchange(port, data, timeout=30):
