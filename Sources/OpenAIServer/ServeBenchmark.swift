@@ -4,9 +4,9 @@ import EngineCore
 import Foundation
 import NIOCore
 
-/// vLLM's `benchmark_serving` against any OpenAI-compatible server: random prompts of
-/// `inputLength` token ids (sent as a token-id prompt, so every server sees exactly that many),
-/// `outputLength` tokens each with EOS ignored, streamed from `/v1/completions`, sent at a
+/// vLLM's `benchmark_serving` against any OpenAI-compatible server: a dataset's prompts (by
+/// default random ones of `inputLength` token ids, sent as a token-id prompt so that every
+/// server sees exactly that many), each asking for its output length with EOS ignored, streamed from `/v1/completions`, sent at a
 /// Poisson `requestRate` (or all at once) with at most `maxConcurrency` in flight.
 public struct ServeBenchmark: Sendable {
     public struct Options: Sendable {
@@ -24,6 +24,8 @@ public struct ServeBenchmark: Sendable {
         /// Prompt token ids are drawn from `0..<vocabularySize`.
         public var vocabularySize = 32000
         public var apiKey: String?
+        /// Where the `numPrompts` requests come from.
+        public var dataset = BenchmarkDataset.random
 
         public init(baseURL: String) { self.baseURL = baseURL }
     }
@@ -56,11 +58,25 @@ public struct ServeBenchmark: Sendable {
         } else {
             model = try await firstModel(client: client, base: base)
         }
-        var random = SplitMix64(seed: options.seed)
-        let prompts = (0..<options.numPrompts).map { _ in
-            (0..<options.inputLength).map { _ in Int(random.next() % UInt64(options.vocabularySize)) }
+        let prompts: [BenchmarkPrompt]
+        switch options.dataset {
+        case .random:
+            prompts = BenchmarkDataset.random(count: options.numPrompts, inputLength: options.inputLength,
+                                              outputLength: options.outputLength,
+                                              vocabularySize: options.vocabularySize, seed: options.seed)
+        case .shareGPTLike:
+            prompts = BenchmarkDataset.shareGPTLike(count: options.numPrompts, vocabularySize: options.vocabularySize,
+                                                    seed: options.seed)
+        case .shareGPT(let data, let outputLength):
+            prompts = try await BenchmarkDataset.shareGPT(data, count: options.numPrompts, outputLength: outputLength) {
+                try await countTokens($0, client: client, base: base)
+            }
+        case .custom(let data):
+            prompts = try BenchmarkDataset.custom(data, count: options.numPrompts, outputLength: options.outputLength)
         }
-        let delays = (0..<options.numPrompts).map { _ in
+        // Arrival times from their own stream, so that a dataset does not change them.
+        var random = SplitMix64(seed: options.seed ^ 0x5EED_A77A_1CA1)
+        let delays = (0..<prompts.count).map { _ in
             options.requestRate.isInfinite ? 0 : -log(1 - random.nextUnit()) / options.requestRate
         }
         let limiter = ConcurrencyLimiter(limit: options.maxConcurrency ?? .max)
@@ -95,12 +111,44 @@ public struct ServeBenchmark: Sendable {
         return id
     }
 
+    /// The token count of `text` by the server's tokenizer: vLLM's and Tern's `POST /tokenize`
+    /// (`prompt` → `count`), or llama.cpp's (`content` → `tokens`).
+    private func countTokens(_ text: String, client: HTTPClient, base: String) async throws -> Int {
+        let apiKey = options.apiKey
+        for body: [String: Any] in [["prompt": text, "add_special_tokens": false], ["content": text]] {
+            var request = HTTPClientRequest(url: base + "/tokenize")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let data = try await response.body.collect(upTo: 16 << 20)
+            guard response.status == .ok,
+                  let json = try JSONSerialization.jsonObject(with: Data(data.readableBytesView)) as? [String: Any]
+            else { continue }
+            if let count = json["count"] as? Int { return count }
+            if let tokens = json["tokens"] as? [Any] { return tokens.count }
+        }
+        throw BenchmarkError("\(base)/tokenize did not count a prompt's tokens; pass --sharegpt-output-len to skip counting answers")
+    }
+
     /// One streamed request, timed as vLLM times it.
-    private func send(prompt: [Int], model: String, client: HTTPClient, base: String) async -> BenchmarkRequestResult {
-        var result = BenchmarkRequestResult(success: false, promptTokens: prompt.count, outputTokens: 0,
+    private func send(prompt: BenchmarkPrompt, model: String, client: HTTPClient, base: String) async
+        -> BenchmarkRequestResult
+    {
+        let promptValue: Any
+        var promptTokens = 0
+        switch prompt.prompt {
+        case .tokens(let ids):
+            promptValue = ids
+            promptTokens = ids.count
+        case .text(let text):
+            promptValue = text
+        }
+        var result = BenchmarkRequestResult(success: false, promptTokens: promptTokens, outputTokens: 0,
                                             timeToFirstToken: 0, interTokenLatencies: [], latency: 0)
         let payload: [String: Any] = [
-            "model": model, "prompt": prompt, "max_tokens": options.outputLength, "ignore_eos": true,
+            "model": model, "prompt": promptValue, "max_tokens": prompt.outputLength, "ignore_eos": true,
             "temperature": 0, "stream": true, "stream_options": ["include_usage": true],
         ]
         var request = HTTPClientRequest(url: base + "/v1/completions")
@@ -131,6 +179,7 @@ public struct ServeBenchmark: Sendable {
                     guard let json = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else { continue }
                     if let usage = json["usage"] as? [String: Any], let tokens = usage["completion_tokens"] as? Int {
                         usageTokens = tokens
+                        if let prompt = usage["prompt_tokens"] as? Int { result.promptTokens = prompt }
                     }
                     // As vLLM counts: every chunk with a choice is a token event, text or not.
                     guard let choices = json["choices"] as? [[String: Any]], !choices.isEmpty else { continue }

@@ -8,9 +8,9 @@ struct BenchServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Load-test an OpenAI-compatible server (TTFT, TPOT, ITL, end-to-end latency, throughput).",
         discussion: """
-            Sends --num-prompts streamed /v1/completions requests of --input-len random token ids,
-            each generating --output-len tokens with EOS ignored, and reports what vLLM's
-            benchmark_serving reports, defined the same way.
+            Sends --num-prompts streamed /v1/completions requests from --dataset (by default
+            --input-len random token ids each, generating --output-len tokens), EOS ignored, and
+            reports what vLLM's benchmark_serving reports, defined the same way.
             """)
 
     @Option(help: "The server, e.g. http://127.0.0.1:8000")
@@ -19,8 +19,18 @@ struct BenchServeCommand: ParsableCommand {
     @Option(help: "Model name to send (default: the first of the server's /v1/models).")
     var model: String?
 
-    @Option(help: "Dataset: random (random token ids of fixed length, seeded).")
+    @Option(help: ArgumentHelp("""
+        random: token ids of --input-len, --output-len; sharegpt-like: random token ids with ShareGPT-like \
+        lengths (log-normal, seeded); sharegpt: a ShareGPT JSON file's first turns (--dataset-path); \
+        custom: vLLM's JSONL of {"prompt": ...} (--dataset-path).
+        """, valueName: "random|sharegpt-like|sharegpt|custom"))
     var dataset = "random"
+
+    @Option(help: "The file of --dataset sharegpt or custom.")
+    var datasetPath: String?
+
+    @Option(help: "With --dataset sharegpt: ask every request for this many tokens instead of its answer's length.")
+    var sharegptOutputLen: Int?
 
     @Option(help: "Requests to send.")
     var numPrompts = 100
@@ -50,7 +60,13 @@ struct BenchServeCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard dataset == "random" else { throw ValidationError("--dataset: only random is supported, got \(dataset)") }
+        guard ["random", "sharegpt-like", "sharegpt", "custom"].contains(dataset) else {
+            throw ValidationError("--dataset must be random, sharegpt-like, sharegpt or custom, got \(dataset)")
+        }
+        if ["sharegpt", "custom"].contains(dataset), datasetPath == nil {
+            throw ValidationError("--dataset \(dataset) needs --dataset-path FILE")
+        }
+        if let sharegptOutputLen, sharegptOutputLen <= 0 { throw ValidationError("--sharegpt-output-len must be > 0") }
         guard numPrompts > 0 else { throw ValidationError("--num-prompts must be > 0") }
         guard inputLen > 0, outputLen > 0 else { throw ValidationError("--input-len and --output-len must be > 0") }
         guard vocabSize > 0 else { throw ValidationError("--vocab-size must be > 0") }
@@ -73,6 +89,16 @@ struct BenchServeCommand: ParsableCommand {
         options.seed = seed
         options.vocabularySize = vocabSize
         options.apiKey = apiKey
+        switch dataset {
+        case "sharegpt-like": options.dataset = .shareGPTLike
+        case "sharegpt", "custom":
+            let path = datasetPath ?? ""
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--dataset-path: cannot read \(path)")
+            }
+            options.dataset = dataset == "custom" ? .custom(data) : .shareGPT(data, outputLength: sharegptOutputLen)
+        default: options.dataset = .random
+        }
         let benchmark = ServeBenchmark(options: options)
         let asJSON = json
         try runBlocking {
