@@ -52,10 +52,11 @@ extension OpenAIServer {
                                          body: stream.response)
     }
 
-    static func promptTokenID(_ value: Int, vocabularySize: Int) throws -> Int32 {
+    /// A token id of a request's prompt (`field`: `prompt`, or `input` on the embedding routes).
+    static func promptTokenID(_ value: Int, vocabularySize: Int, field: String = "prompt") throws -> Int32 {
         guard let id = Int32(exactly: value), id >= 0, Int(id) < vocabularySize else {
-            throw OpenAIError.invalidRequest("prompt token id \(value) is outside the vocabulary (0..<\(vocabularySize)).",
-                                             param: "prompt")
+            throw OpenAIError.invalidRequest("\(field) token id \(value) is outside the vocabulary (0..<\(vocabularySize)).",
+                                             param: field)
         }
         return id
     }

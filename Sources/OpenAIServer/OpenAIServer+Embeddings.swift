@@ -111,13 +111,7 @@ extension OpenAIServer {
             prompts = texts.map { info.tokenizer.encode($0, addSpecialTokens: body.addSpecialTokens ?? true) }
         case .tokens(let lists):
             prompts = try lists.map { list in
-                try list.map { value -> Int32 in
-                    guard let id = Int32(exactly: value), id >= 0, Int(id) < info.vocabularySize else {
-                        throw OpenAIError.invalidRequest("input token id \(value) is outside the vocabulary "
-                                                             + "(0..<\(info.vocabularySize)).", param: "input")
-                    }
-                    return id
-                }
+                try list.map { try Self.promptTokenID($0, vocabularySize: info.vocabularySize, field: "input") }
             }
         }
         prompts = try prompts.map { try fields.truncated($0, maxModelLen: info.maxModelLen) }
