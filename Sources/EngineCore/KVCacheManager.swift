@@ -140,6 +140,17 @@ public final class KVCacheManager {
         }
     }
 
+    /// Frees the request's trailing blocks beyond those holding its first `count` tokens
+    /// (rejected draft tokens' slots). Those blocks were never cached: blocks enter the
+    /// prefix cache only when full of the request's known tokens.
+    func trimSlots(_ request: Request, keepingTokens count: Int) {
+        guard let state = requestBlocks[request.requestID] else { return }
+        let numKept = (count + blockSize - 1) / blockSize
+        guard state.blocks.count > numKept else { return }
+        precondition(numKept >= state.numChainedBlocks, "trimming a block in the prefix cache")
+        pool.free(state.removeBlocks(after: numKept).reversed())
+    }
+
     /// Returns the request's blocks to the pool, last block first, so that the free queue
     /// evicts a sequence's tail before its shared prefix (vLLM).
     func free(_ request: Request) {

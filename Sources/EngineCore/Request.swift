@@ -29,6 +29,10 @@ public final class Request {
     public internal(set) var status: RequestStatus = .waiting
     /// Times this request was preempted.
     public internal(set) var numPreemptions = 0
+    /// Draft tokens proposed to follow its known tokens (speculative decoding): the next step
+    /// feeds them after its last token and keeps those the model's own sampling confirms.
+    /// Set through `Scheduler.setDraftTokens`; cleared by every step that runs the request.
+    public internal(set) var draftTokenIDs: [Int32] = []
 
     /// Hashes of the full blocks of `allTokenIDs`, extended on demand by the KV cache manager.
     var blockHashes: [BlockHash] = []
@@ -63,6 +67,8 @@ public final class Request {
     public var numPromptTokens: Int { promptTokenIDs.count }
     public var numOutputTokens: Int { outputTokenIDs.count }
     public var isFinished: Bool { status.isFinished }
+    /// Whether the next step feeds just its latest token (a decode, where drafts can follow).
+    public var isDecoding: Bool { status == .running && numComputedTokens == numTokens - 1 }
 
     func appendOutputToken(_ token: Int32) {
         outputTokenIDs.append(token)

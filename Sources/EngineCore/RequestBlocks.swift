@@ -18,6 +18,14 @@ final class RequestBlocks {
         blockIDs.append(contentsOf: newBlocks.lazy.map(\.id))
     }
 
+    /// Removes and returns the blocks from index `count` on.
+    func removeBlocks(after count: Int) -> [KVCacheBlock] {
+        let removed = Array(blocks[count...])
+        blocks.removeLast(blocks.count - count)
+        blockIDs.removeLast(blockIDs.count - count)
+        return removed
+    }
+
     func stopCaching() {
         isCaching = false
     }

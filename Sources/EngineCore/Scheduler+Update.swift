@@ -7,8 +7,9 @@ extension Scheduler {
     /// - Parameters:
     ///   - output: the latest `schedule()` result, applied exactly once.
     ///   - sampled: the tokens sampled for each request whose `samples` was true (one each,
-    ///     or several; tokens after a stop are dropped). Requests aborted since `schedule()`
-    ///     are skipped.
+    ///     or several; tokens after a stop are dropped). A request that fed drafts gets the
+    ///     drafts its sampling accepted, in order, then one more token (at most drafts + 1);
+    ///     the rejected drafts are rolled back. Requests aborted since `schedule()` are skipped.
     /// - Returns: one update per request that generated tokens or finished, in batch order.
     /// - Throws: `SchedulerError.staleOutput` or `.missingSampledTokens`, before changing anything.
     public func update(_ output: SchedulerOutput, sampled: [String: [Int32]]) throws -> [RequestUpdate] {
@@ -22,6 +23,10 @@ extension Scheduler {
             if item.samples && (sampled[item.requestID]?.isEmpty ?? true) {
                 throw SchedulerError.missingSampledTokens(requestID: item.requestID)
             }
+            let numDrafts = item.draftTokenIDs.count
+            if numDrafts > 0, let given = sampled[item.requestID]?.count, given > numDrafts + 1 {
+                throw SchedulerError.tooManySampledTokens(requestID: item.requestID, given: given, drafts: numDrafts)
+            }
         }
 
         var updates: [RequestUpdate] = []
@@ -31,6 +36,7 @@ extension Scheduler {
                   request.numComputedTokens == item.startPosition
             else { continue }
             request.numComputedTokens += item.numScheduledTokens
+            request.draftTokenIDs = []
 
             var newTokenIDs: [Int32] = []
             var reason: FinishReason?
@@ -48,6 +54,12 @@ extension Scheduler {
             if let reason {
                 finishRequest(request, reason: reason)
                 anyFinished = true
+            } else if !item.draftTokenIDs.isEmpty {
+                // The rejected drafts' K/V are not the sequence's: roll them back, and free
+                // the blocks that held nothing else.
+                let numRejected = item.draftTokenIDs.count - (newTokenIDs.count - 1)
+                request.numComputedTokens -= numRejected
+                kvCacheManager.trimSlots(request, keepingTokens: request.numTokens)
             }
             if !newTokenIDs.isEmpty || reason != nil {
                 updates.append(

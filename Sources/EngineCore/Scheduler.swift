@@ -110,7 +110,9 @@ public final class Scheduler {
         var index = 0
         while index < running.count && budget > 0 {
             let request = running[index]
-            let numNew = numTokensToSchedule(request, from: request.numComputedTokens, budget: budget)
+            // A decode feeds its drafts too, as far as the budget goes.
+            let numDrafts = request.isDecoding ? min(request.draftTokenIDs.count, budget - 1) : 0
+            let numNew = numTokensToSchedule(request, from: request.numComputedTokens, budget: budget) + numDrafts
             guard numNew > 0 else {
                 index += 1
                 continue
@@ -132,12 +134,14 @@ public final class Scheduler {
             }
             // After preempting itself, the next running request has moved into `index`.
             guard !preemptedItself else { continue }
+            if numDrafts < request.draftTokenIDs.count { request.draftTokenIDs.removeLast(request.draftTokenIDs.count - numDrafts) }
             scheduled.append((request, numNew))
             budget -= numNew
             index += 1
         }
         // Cached only now: a request preempted above after being scheduled never computes its
-        // new blocks, so they must not have entered the cache.
+        // new blocks, so they must not have entered the cache. Drafts never enter it: the cap
+        // at the request's known tokens leaves them out until they are accepted.
         for (request, numTokens) in scheduled {
             kvCacheManager.cacheFullBlocks(of: request, numTokens: request.numComputedTokens + numTokens)
         }
@@ -169,6 +173,27 @@ public final class Scheduler {
         return count
     }
 
+    /// Running requests in the order they were admitted (for the engine's proposers).
+    public var runningRequests: [Request] { running }
+
+    /// Sets the draft tokens of a running request that decodes, for the next `schedule()` to
+    /// feed after its last token (speculative decoding). Drafts are cut so that the request's
+    /// known tokens and all its drafts stay within `maxModelLen` and, when accepted, within
+    /// its `maxTokens`. Other requests are left alone.
+    /// - Returns: the drafts kept.
+    @discardableResult
+    public func setDraftTokens(_ requestID: String, _ draftTokenIDs: [Int32]) -> Int {
+        guard let request = requests[requestID], request.isDecoding else { return 0 }
+        // Each accepted draft is an output token, and one more token follows the last of them.
+        var room = config.maxModelLen - request.numTokens - 1
+        if let maxTokens = request.samplingParams.maxTokens {
+            room = min(room, maxTokens - request.numOutputTokens - 1)
+        }
+        let kept = max(0, min(draftTokenIDs.count, room))
+        request.draftTokenIDs = Array(draftTokenIDs.prefix(kept))
+        return kept
+    }
+
     /// The running request every other one precedes: lowest priority, then newest.
     private func preemptionVictimIndex() -> Int {
         var victim = 0
@@ -180,6 +205,7 @@ public final class Scheduler {
 
     private func preempt(_ request: Request) {
         kvCacheManager.free(request)
+        request.draftTokenIDs = []
         request.status = .preempted
         request.numComputedTokens = 0
         request.numPreemptions += 1
@@ -206,13 +232,16 @@ public final class Scheduler {
         tokenIDs.reserveCapacity(scheduled.reduce(0) { $0 + $1.numTokens })
         for (request, numTokens) in scheduled {
             let start = request.numComputedTokens
+            let drafts = request.status == .running && start + numTokens > request.numTokens ? request.draftTokenIDs : []
+            let numKnown = numTokens - drafts.count
             items.append(
                 SchedulerOutput.ScheduledRequest(
                     requestID: request.requestID, tokenOffset: tokenIDs.count, numScheduledTokens: numTokens,
                     startPosition: start, blockTable: kvCacheManager.blockIDs(of: request.requestID),
-                    samples: start + numTokens == request.numTokens, samplingParams: request.samplingParams,
-                    numOutputTokens: request.numOutputTokens))
-            tokenIDs.append(contentsOf: request.allTokenIDs[start ..< start + numTokens])
+                    samples: start + numKnown == request.numTokens, samplingParams: request.samplingParams,
+                    numOutputTokens: request.numOutputTokens, draftTokenIDs: drafts))
+            tokenIDs.append(contentsOf: request.allTokenIDs[start ..< start + numKnown])
+            tokenIDs.append(contentsOf: drafts)
         }
         let finished = finishedRequestIDs
         finishedRequestIDs.removeAll(keepingCapacity: true)

@@ -10,6 +10,8 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
     case exceedsMaxModelLen(requestID: String, promptTokens: Int, maxTokens: Int?, maxModelLen: Int)
     /// `update` was given no sampled token for a request that sampled this step.
     case missingSampledTokens(requestID: String)
+    /// `update` was given more tokens for a request than its drafts plus one.
+    case tooManySampledTokens(requestID: String, given: Int, drafts: Int)
     /// `update` was given an output whose request positions no longer match (applied twice,
     /// or not the latest `schedule()`).
     case staleOutput(requestID: String, expectedPosition: Int, outputPosition: Int)
@@ -34,6 +36,9 @@ public enum SchedulerError: Error, Equatable, CustomStringConvertible {
                 + "\(maxTokens) to generate)"
         case .missingSampledTokens(let id):
             return "no sampled token was given for request '\(id)', which sampled in this step"
+        case .tooManySampledTokens(let id, let given, let drafts):
+            return "\(given) sampled tokens were given for request '\(id)', which fed \(drafts) draft tokens "
+                + "this step; at most \(drafts + 1) can follow"
         case .staleOutput(let id, let expected, let given):
             return "scheduler output is stale for request '\(id)': it starts at position \(given), "
                 + "but \(expected) tokens are computed; apply each schedule() output exactly once"

@@ -27,10 +27,15 @@ public struct SchedulerOutput: Sendable, Equatable {
         /// Tokens the request has generated so far; the token sampled this step has this index
         /// in its output (stable across preemption, e.g. for seeded random streams).
         public let numOutputTokens: Int
+        /// Draft tokens fed after the request's last known token, the tail of its scheduled
+        /// tokens (speculative decoding): the runner samples a token after the last known token
+        /// and after each draft, and keeps the drafts its samples confirm plus one more token.
+        public let draftTokenIDs: [Int32]
 
         public init(
             requestID: String, tokenOffset: Int, numScheduledTokens: Int, startPosition: Int,
-            blockTable: [Int32], samples: Bool, samplingParams: SamplingParams, numOutputTokens: Int
+            blockTable: [Int32], samples: Bool, samplingParams: SamplingParams, numOutputTokens: Int,
+            draftTokenIDs: [Int32] = []
         ) {
             self.requestID = requestID
             self.tokenOffset = tokenOffset
@@ -40,6 +45,7 @@ public struct SchedulerOutput: Sendable, Equatable {
             self.samples = samples
             self.samplingParams = samplingParams
             self.numOutputTokens = numOutputTokens
+            self.draftTokenIDs = draftTokenIDs
         }
 
         /// Where this request's tokens lie in `SchedulerOutput.tokenIDs`.

@@ -21,7 +21,9 @@ final class PagedTokenRunner {
         slots = Array(repeating: nil, count: blockSize * numBlocks)
     }
 
-    /// Runs one step; returns the sampled token of each request that samples.
+    /// Runs one step; returns the sampled token of each request that samples. A request that
+    /// fed drafts is verified greedily: the model's token after its last known token and after
+    /// each draft, kept up to and including the first that differs from the draft it follows.
     func execute(_ output: SchedulerOutput) -> [String: [Int32]] {
         // All writes first, as in one forward pass where each layer writes K/V before attention.
         for item in output.requests {
@@ -39,7 +41,15 @@ final class PagedTokenRunner {
                 context.append(slots[slot(position, in: item.blockTable)] ?? -1)
             }
             lastContexts[item.requestID] = context
-            if item.samples { sampled[item.requestID] = [model(context)] }
+            guard item.samples else { continue }
+            let drafts = item.draftTokenIDs
+            var tokens: [Int32] = []
+            for index in 0 ... drafts.count {
+                let token = model(Array(context[0 ..< context.count - drafts.count + index]))
+                tokens.append(token)
+                if index == drafts.count || token != drafts[index] { break }
+            }
+            sampled[item.requestID] = tokens
         }
         return sampled
     }

@@ -13,6 +13,8 @@ final class SchedulerHarness {
     private(set) var finishReasons: [String: FinishReason] = [:]
     private(set) var steps: [SchedulerOutput] = []
     private(set) var allPreempted: [String] = []
+    /// Called before each `schedule()`, to set draft tokens (speculative decoding).
+    var proposer: ((Scheduler) -> Void)?
 
     init(config: SchedulerConfig, model: @escaping ([Int32]) -> Int32 = FakeModel.hashing) throws {
         scheduler = try Scheduler(config: config)
@@ -35,12 +37,13 @@ final class SchedulerHarness {
     /// One schedule / execute / update round.
     @discardableResult
     func step() throws -> SchedulerOutput {
+        proposer?(scheduler)
         let output = scheduler.schedule()
         check(output)
         let sampled = runner.execute(output)
         for item in output.requests {
             guard let request = scheduler.request(item.requestID) else { continue }
-            let expected = Array(request.allTokenIDs[0 ..< item.seqLen])
+            let expected = Array(request.allTokenIDs[0 ..< item.seqLen - item.draftTokenIDs.count]) + item.draftTokenIDs
             #expect(runner.lastContexts[item.requestID] == expected, "context of \(item.requestID) read back wrong")
         }
         let updates = try scheduler.update(output, sampled: sampled)
@@ -87,8 +90,11 @@ final class SchedulerHarness {
             #expect(!item.blockTable.contains(0), "the null block was handed out")
             if let request = scheduler.request(item.requestID) {
                 #expect(item.startPosition == request.numComputedTokens)
-                #expect(item.samples == (item.seqLen == request.numTokens))
-                #expect(Array(output.tokenIDs(of: item)) == Array(request.allTokenIDs[item.startPosition ..< item.seqLen]))
+                let numKnown = item.seqLen - item.draftTokenIDs.count
+                #expect(item.samples == (numKnown == request.numTokens))
+                #expect(item.draftTokenIDs.isEmpty || item.startPosition == request.numTokens - 1)
+                #expect(Array(output.tokenIDs(of: item))
+                            == Array(request.allTokenIDs[item.startPosition ..< numKnown]) + item.draftTokenIDs)
             }
         }
         #expect(offset == output.numScheduledTokens)
