@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "CPUBackend", dependencies: ["Tensors", "CTernKernels"], swiftSettings: strict),
         .target(name: "CUDABackend", dependencies: ["Tensors"], swiftSettings: strict),
         .target(name: "EngineCore", swiftSettings: strict),
+        .target(name: "SpeculativeDecoding", dependencies: ["OrderedJSON"], swiftSettings: strict),
         .target(
             name: "Models",
             dependencies: [
@@ -44,13 +45,14 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "EngineCore", "Models", "Tokenization", "ChatTemplates", "CUDABackend", "StructuredOutputs",
+                "SpeculativeDecoding",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .target(
             name: "OpenAIServer",
             dependencies: [
-                "Engine", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates",
+                "Engine", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates", "SpeculativeDecoding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "Engine", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON",
+                "Engine", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +81,8 @@ let package = Package(
             name: "CUDABackendTests",
             dependencies: ["CUDABackend", "Engine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineCoreTests", dependencies: ["EngineCore"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Engine", "StructuredOutputs", "OrderedJSON"],
+        .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Engine", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding"],
                     resources: [.copy("Fixtures")]),
         .testTarget(
             name: "OpenAIServerTests",
