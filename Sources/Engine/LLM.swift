@@ -3,6 +3,7 @@ import StructuredOutputs
 import Foundation
 import Logging
 import Models
+import SpeculativeDecoding
 
 /// One finished completion.
 public struct Completion: Sendable {
@@ -18,6 +19,8 @@ public struct EngineOptions: Sendable {
     public var maxNumSeqs: Int = 64
     public var maxNumBatchedTokens: Int = 512
     public var enablePrefixCaching: Bool = true
+    /// Speculative decoding (`--speculative-config`); nil is off.
+    public var speculative: SpeculativeConfig?
     public init() {}
 }
 
@@ -44,7 +47,7 @@ public final class LLM {
             maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: options.maxNumBatchedTokens,
             maxModelLen: model.maxModelLen, blockSize: model.executor.blockSize,
             numBlocks: model.executor.blockCount, enablePrefixCaching: options.enablePrefixCaching)
-        engine = try LLMEngine(model: model.executor, schedulerConfig: config)
+        engine = try LLMEngine(model: model.executor, schedulerConfig: config, speculative: options.speculative)
     }
 
     /// Validates and queues `params.n` requests for `promptTokenIDs`; returns their ids. With

@@ -1,5 +1,6 @@
 import EngineCore
 import Models
+import SpeculativeDecoding
 import StructuredOutputs
 
 /// What one engine step produced.
@@ -26,11 +27,18 @@ public final class LLMEngine {
     /// The structured-output state of each constrained request, advanced by every token it samples.
     private var matchers: [String: GrammarMatcher] = [:]
     private var entropy = SystemRandomNumberGenerator()
+    /// Drafts tokens for decoding requests when speculative decoding is on.
+    private let speculator: Speculator?
 
-    public init(model: any ModelExecutor, schedulerConfig: SchedulerConfig) throws {
+    public init(model: any ModelExecutor, schedulerConfig: SchedulerConfig,
+                speculative: SpeculativeConfig? = nil) throws {
         scheduler = try Scheduler(config: schedulerConfig)
         runner = ModelRunner(model: model)
+        speculator = try speculative.map { try Speculator(config: $0, maxLogitsRows: model.maxLogitsRows) }
     }
+
+    /// Speculative decoding's counters since the start; nil when it is off.
+    public var speculativeStats: SpeculativeStats? { speculator?.stats }
 
     public var hasUnfinishedRequests: Bool { scheduler.hasUnfinishedRequests }
 
@@ -45,6 +53,7 @@ public final class LLMEngine {
     private func forget(_ requestID: String) {
         seeds[requestID] = nil
         matchers[requestID] = nil
+        speculator?.forget(requestID)
     }
 
     /// Aborts requests; their blocks are freed at once.
@@ -62,9 +71,15 @@ public final class LLMEngine {
 
     /// One engine step.
     public func step() throws -> StepResult {
+        speculator?.propose(scheduler) { request in
+            request.samplingParams.logprobs == nil && request.samplingParams.promptLogprobs == nil
+                && matchers[request.requestID] == nil
+        }
         let output = scheduler.schedule()
+        let started = ContinuousClock.now
         let run = try runner.execute(output, request: scheduler.request(_:), seed: { self.seeds[$0] ?? 0 },
                                      constraint: { self.matchers[$0] })
+        speculator?.record(output, sampled: run.sampled, seconds: (ContinuousClock.now - started).seconds)
         for (requestID, tokens) in run.sampled {
             guard let matcher = matchers[requestID] else { continue }
             for token in tokens { matcher.acceptToken(token) }

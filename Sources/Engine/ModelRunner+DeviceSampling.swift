@@ -4,7 +4,8 @@ import StructuredOutputs
 
 extension ModelRunner {
     /// How the step's logits rows are sampled on the device, or nil when some row needs the
-    /// host sampler (prompt logprobs or logprobs, which need the whole logits row). Rows follow
+    /// host sampler (prompt logprobs or logprobs, which need the whole logits row, and drafts
+    /// verified by sampling or under logit processors, which need the distribution). Rows follow
     /// `output.requests` that sample. Logit bias, min-tokens masking and the penalties become
     /// `adjustments`, built from each request's history as the host sampler's processors
     /// apply them. The key mixes the request's seed with its step as the host sampler does,
@@ -20,6 +21,14 @@ extension ModelRunner {
             guard scheduled.samples else { continue }
             // allowed_token_ids would mask most of the vocabulary: the host sampler does it.
             guard let state = request(scheduled.requestID), p.logprobs == nil, p.allowedTokenIDs == nil else { return nil }
+            if !scheduled.draftTokenIDs.isEmpty {
+                // Greedy drafts need only each row's argmax; anything else is verified on the host.
+                guard p.temperature == 0, p.logitBias.isEmpty, state.outputTokenIDs.count >= p.minTokens,
+                      p.repetitionPenalty == 1, p.presencePenalty == 0, p.frequencyPenalty == 0,
+                      p.badWordsTokenIDs.isEmpty else { return nil }
+                for _ in 0 ... scheduled.draftTokenIDs.count { rows.append(DeviceSamplingRow(temperature: 0, key: 0)) }
+                continue
+            }
             let key = seed(scheduled.requestID) &+ UInt64(state.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15
             let topK = p.topK > 0 && p.topK < vocabulary ? Int32(p.topK) : 0
             rows.append(DeviceSamplingRow(temperature: p.temperature, key: key, topK: topK, topP: p.topP, minP: p.minP))
@@ -74,7 +83,7 @@ extension ModelRunner {
                 matchers.append(matcher)
                 maskedRows.append(row)
             }
-            row += 1
+            row += Int32(scheduled.draftTokenIDs.count + 1)
         }
         let ids: UnsafeBufferPointer<Int32>
         if matchers.isEmpty {
@@ -97,8 +106,14 @@ extension ModelRunner {
         var result = RunnerOutput()
         var index = 0
         for scheduled in output.requests where scheduled.samples {
-            result.sampled[scheduled.requestID] = [ids[index]]
-            index += 1
+            // Greedy verification: the argmax after each draft, up to the first that differs.
+            var tokens = [ids[index]]
+            for draft in scheduled.draftTokenIDs {
+                guard tokens[tokens.count - 1] == draft else { break }
+                tokens.append(ids[index + tokens.count])
+            }
+            result.sampled[scheduled.requestID] = tokens
+            index += scheduled.draftTokenIDs.count + 1
         }
         return result
     }

@@ -50,7 +50,10 @@ public final class ModelRunner {
                 // Every row of the chunk: row p predicts the token at p + 1.
                 batch.logitsIndices.append(contentsOf: flatStart ..< flatStart + Int32(scheduled.numScheduledTokens))
             } else if scheduled.samples {
-                batch.logitsIndices.append(flatStart + Int32(scheduled.numScheduledTokens - 1))
+                // The last known token and each draft: draft i is checked against row i.
+                let rows = Int32(scheduled.draftTokenIDs.count + 1)
+                let end = flatStart + Int32(scheduled.numScheduledTokens)
+                batch.logitsIndices.append(contentsOf: end - rows ..< end)
             }
             rowRanges.append((firstRow, batch.logitsIndices.count - firstRow))
         }
@@ -80,6 +83,13 @@ public final class ModelRunner {
             let history = Sampler.History(promptTokenIDs: state.promptTokenIDs[...],
                                           outputTokenIDs: state.outputTokenIDs[...],
                                           eosTokenIDs: state.eosTokenIDs)
+            if !scheduled.draftTokenIDs.isEmpty {
+                // The engine gives drafts only to requests without logprobs or a grammar.
+                result.sampled[scheduled.requestID] = sampler.verify(
+                    drafts: scheduled.draftTokenIDs, rows: { row(rows.start + $0) }, params: params,
+                    history: history, seed: seed(scheduled.requestID))
+                continue
+            }
             let token: Int32
             if let matcher = constraint(scheduled.requestID) {
                 let started = ContinuousClock.now

@@ -10,10 +10,10 @@ import EngineCore
 /// often it was preempted.
 public struct Sampler {
     /// [vocab] scratch, reused.
-    private var work: [Float] = []
-    private var order: [Int32] = []
+    var work: [Float] = []
+    var order: [Int32] = []
     /// Unnormalised probability of `order[rank]`, for the ranks that survive the filters.
-    private var weights: [Float] = []
+    var weights: [Float] = []
 
     public init() {}
 
@@ -40,6 +40,18 @@ public struct Sampler {
     ///   requires), the grammar wins: its tokens are sampled from the raw logits.
     public mutating func sample(logits: UnsafeBufferPointer<Float>, params: SamplingParams, history: History,
                                 seed: UInt64, allowed: UnsafeBufferPointer<UInt32>? = nil) -> Int32 {
+        prepare(logits: logits, params: params, history: history, allowed: allowed)
+        if params.temperature == 0 { return argmax() }
+        let candidates = candidatesAfterFilters(params: params)
+        var generator = Self.generator(seed: seed, outputIndex: history.outputTokenIDs.count)
+        let draw = Float(generator.nextUnit())
+        return pick(candidates: candidates, uniform: draw)
+    }
+
+    /// Puts `logits` in `work` after the processors and the mask, divided by the temperature
+    /// unless greedy: what the argmax or the filters read.
+    mutating func prepare(logits: UnsafeBufferPointer<Float>, params: SamplingParams, history: History,
+                          allowed: UnsafeBufferPointer<UInt32>? = nil) {
         let vocabulary = logits.count
         if work.count != vocabulary { work = [Float](repeating: 0, count: vocabulary) }
         work.withUnsafeMutableBufferPointer { w in _ = w.initialize(from: logits) }
@@ -48,18 +60,18 @@ public struct Sampler {
             work.withUnsafeMutableBufferPointer { w in _ = w.initialize(from: logits) }
             _ = Self.applyMask(allowed, to: &work)
         }
-        if params.temperature == 0 { return argmax() }
-
-        if params.temperature != 1 {
+        if params.temperature != 0 && params.temperature != 1 {
             let inverseTemperature = 1 / params.temperature
             work.withUnsafeMutableBufferPointer { w in
                 for i in 0..<vocabulary { w[i] *= inverseTemperature }
             }
         }
-        let candidates = candidatesAfterFilters(params: params)
-        var generator = SplitMix64(seed: seed &+ UInt64(history.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15)
-        let draw = Float(generator.nextUnit())
-        return pick(candidates: candidates, uniform: draw)
+    }
+
+    /// The random stream of a request's output token `outputIndex`: its seed mixed with the
+    /// index alone, so that a seed repeats its draws.
+    static func generator(seed: UInt64, outputIndex: Int) -> SplitMix64 {
+        SplitMix64(seed: seed &+ UInt64(outputIndex) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Sets every token the mask does not allow to -inf; false when no finite logit is left.
@@ -86,7 +98,7 @@ public struct Sampler {
         }
     }
 
-    private mutating func applyProcessors(params: SamplingParams, history: History) {
+    mutating func applyProcessors(params: SamplingParams, history: History) {
         let vocabulary = work.count
         if let allowed = params.allowedTokenIDs {
             var kept = [Float](repeating: -.infinity, count: vocabulary)
@@ -119,7 +131,7 @@ public struct Sampler {
         }
     }
 
-    private func argmax() -> Int32 {
+    func argmax() -> Int32 {
         work.withUnsafeBufferPointer { w in
             var best = 0
             var bestValue = -Float.infinity
@@ -133,7 +145,7 @@ public struct Sampler {
 
     /// How many of `order` survive the filters (most likely first when a filter needs ranks);
     /// `weights` holds their unnormalised probabilities. `work` keeps the scaled logits.
-    private mutating func candidatesAfterFilters(params: SamplingParams) -> Int {
+    mutating func candidatesAfterFilters(params: SamplingParams) -> Int {
         let vocabulary = work.count
         let topK = params.topK > 0 ? min(params.topK, vocabulary) : vocabulary
         // Tokens more than `negligibleLogitGap` below the best have probability < 1e-13
@@ -195,7 +207,7 @@ public struct Sampler {
         return kept
     }
 
-    private func pick(candidates: Int, uniform: Float) -> Int32 {
+    func pick(candidates: Int, uniform: Float) -> Int32 {
         weights.withUnsafeBufferPointer { w in
             var total: Float = 0
             for rank in 0..<candidates { total += w[rank] }

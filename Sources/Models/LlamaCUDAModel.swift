@@ -101,6 +101,9 @@ public final class LlamaCUDAModel: ModelExecutor {
         return kvCache.address + UInt64((2 * layer + (value ? 1 : 0)) * half)
     }
 
+    /// The logits buffers hold one row per sequence of the largest step.
+    public var maxLogitsRows: Int { maxSequences }
+
     public func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float> {
         let rows = batch.logitsIndices.count
         // The engine may step on another thread than the one that loaded the model (serve).

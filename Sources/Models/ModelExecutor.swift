@@ -9,6 +9,12 @@ public protocol ModelExecutor: AnyObject {
     /// Runs the batch, writing its K/V into the pages its slot mapping names, and returns
     /// the logits [batch.logitsIndices.count, vocabularySize], valid until the next call.
     func execute(_ batch: ForwardBatch) throws -> UnsafeBufferPointer<Float>
+    /// Most logits rows one batch may ask for (`logitsIndices.count`).
+    var maxLogitsRows: Int { get }
+}
+
+extension ModelExecutor {
+    public var maxLogitsRows: Int { Int(Int32.max) }
 }
 
 /// A model that can give its final hidden states (after the final norm) instead of logits:
