@@ -129,6 +129,7 @@ extension AsyncEngine {
         snapshot.maxNumSeqs = config.maxNumSeqs
         snapshot.maxNumBatchedTokens = config.maxNumBatchedTokens
         snapshot.enablePrefixCaching = config.enablePrefixCaching
+        snapshot.speculative = engine.speculativeStats
         snapshot.lastHeartbeat = .now
         condition.unlock()
     }

@@ -1,3 +1,4 @@
+import SpeculativeDecoding
 import EngineCore
 import StructuredOutputs
 import Tokenization
@@ -108,6 +109,8 @@ public struct EngineStats: Sendable {
     public var maxNumSeqs = 0
     public var maxNumBatchedTokens = 0
     public var enablePrefixCaching = false
+    /// Speculative decoding's counters; nil when it is off.
+    public var speculative: SpeculativeStats?
     /// vLLM's buckets for tokens per step.
     public static let iterationTokenBounds = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384]
     /// When the loop last finished a step or found nothing to do (for /health: a loop that is

@@ -1,6 +1,7 @@
 import Engine
 import EngineCore
 import Foundation
+import SpeculativeDecoding
 
 /// The server's Prometheus metrics: every family vLLM's frontend and engine export, with
 /// vLLM's meanings and buckets, under `tern:` or, with `vllmNames` (`--metrics-vllm-names`),
@@ -134,6 +135,24 @@ public final class ServerMetrics: @unchecked Sendable {
                Double(stats.promptTokensTotal), suffix: "_total")
         sample("generation_tokens", "counter", "Number of generation tokens processed.",
                Double(stats.generationTokensTotal), suffix: "_total")
+        if let spec = stats.speculative {
+            // vLLM's spec_decode families, and the time proposing and verifying.
+            sample("spec_decode_num_drafts", "counter", "Number of spec decoding drafts.", Double(spec.numDrafts),
+                   suffix: "_total")
+            sample("spec_decode_num_draft_tokens", "counter", "Number of draft tokens.", Double(spec.numDraftTokens),
+                   suffix: "_total")
+            sample("spec_decode_num_accepted_tokens", "counter", "Number of accepted tokens.",
+                   Double(spec.numAcceptedTokens), suffix: "_total")
+            let perPosition = "\(prefix):spec_decode_num_accepted_tokens_per_pos"
+            text += "# HELP \(perPosition) Accepted tokens per draft's positions.\n# TYPE \(perPosition) counter\n"
+            for (position, count) in spec.acceptedPerPosition.enumerated() {
+                text += "\(perPosition)_total{\(labels),position=\"\(position)\"} \(count)\n"
+            }
+            sample("spec_decode_draft_time_seconds", "counter", "Time spent proposing drafts.", spec.draftSeconds,
+                   suffix: "_total")
+            sample("spec_decode_verify_time_seconds", "counter", "Time of the forward passes that verified drafts.",
+                   spec.verifySeconds, suffix: "_total")
+        }
         let info = "\(prefix):cache_config_info"
         text += "# HELP \(info) Information of the LLMEngine CacheConfig\n# TYPE \(info) gauge\n"
         text += "\(info){block_size=\"\(stats.blockSize)\",enable_prefix_caching=\"\(stats.enablePrefixCaching ? "True" : "False")\","

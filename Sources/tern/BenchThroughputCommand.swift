@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import EngineCore
 import Foundation
+import SpeculativeDecoding
 import OrderedJSON
 import StructuredOutputs
 
@@ -86,10 +87,12 @@ struct EngineArguments: ParsableArguments {
     @Option(help: "Most tokens in one step (the chunked-prefill budget).") var maxNumBatchedTokens = 512
     @Flag(name: .customLong("no-enable-prefix-caching"), help: "Turn automatic prefix caching off.")
     var noPrefixCaching = false
+    @Option(help: SpeculativeArgument.help) var speculativeConfig: String?
 
     func validate() throws {
         guard maxNumSeqs > 0 else { throw ValidationError("--max-num-seqs must be > 0") }
         guard maxNumBatchedTokens > 0 else { throw ValidationError("--max-num-batched-tokens must be > 0") }
+        _ = try SpeculativeArgument.parse(speculativeConfig)
     }
 
     var engineOptions: EngineOptions {
@@ -97,6 +100,23 @@ struct EngineArguments: ParsableArguments {
         options.maxNumSeqs = maxNumSeqs
         options.maxNumBatchedTokens = maxNumBatchedTokens
         options.enablePrefixCaching = !noPrefixCaching
+        // Checked by validate().
+        options.speculative = try? SpeculativeArgument.parse(speculativeConfig)
         return options
+    }
+}
+
+/// `--speculative-config`: vLLM's JSON, parsed into a `SpeculativeConfig`.
+enum SpeculativeArgument {
+    static let help = ArgumentHelp(
+        "Speculative decoding, as vLLM's JSON: '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, \"prompt_lookup_max\": 4}'.")
+
+    static func parse(_ text: String?) throws -> SpeculativeConfig? {
+        guard let text else { return nil }
+        do {
+            return try SpeculativeConfig(json: text)
+        } catch {
+            throw ValidationError("--speculative-config: \(error.message)")
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import EngineCore
 import Foundation
+import SpeculativeDecoding
 
 /// `tern generate`: one prompt in, its continuation streamed out (or one JSON object).
 struct GenerateCommand: ParsableCommand {
@@ -20,6 +21,13 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object at the end (prompt_token_ids, token_ids, text) instead of streaming.")
     var json = false
 
+    @Option(help: SpeculativeArgument.help)
+    var speculativeConfig: String?
+
+    func validate() throws {
+        _ = try SpeculativeArgument.parse(speculativeConfig)
+    }
+
     func run() throws {
         let logger = modelOptions.makeLogger()
         let model = try modelOptions.load(logger: logger)
@@ -27,7 +35,9 @@ struct GenerateCommand: ParsableCommand {
             ? try ChatPrompt(tokenizer: model.tokenizer).tokenIDs([ChatMessage(role: "user", content: prompt)],
                                                                    tokenizer: model.tokenizer)
             : model.tokenizer.encode(prompt)
-        let llm = try LLM(model: model)
+        var options = EngineOptions()
+        options.speculative = try SpeculativeArgument.parse(speculativeConfig)
+        let llm = try LLM(model: model, options: options)
         try llm.add(promptTokenIDs: promptIDs, params: sampling.params(defaultTemperature: 0))
 
         var timing = GenerationTiming()

@@ -4,6 +4,7 @@ import Foundation
 import Engine
 import Logging
 import OpenAIServer
+import SpeculativeDecoding
 import ToolParsing
 
 /// `tern serve [MODEL]`: the OpenAI-compatible server, with vLLM's flag names.
@@ -39,6 +40,9 @@ struct ServeCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-enable-prefix-caching"), help: "Turn automatic prefix caching off.")
     var disablePrefixCaching = false
+
+    @Option(help: SpeculativeArgument.help)
+    var speculativeConfig: String?
 
     @Option(help: "Requests that may wait for the engine; beyond this new requests get HTTP 503.")
     var maxWaitingRequests = 1024
@@ -115,6 +119,7 @@ struct ServeCommand: ParsableCommand {
         guard maxWaitingRequests > 0 else { throw ValidationError("--max-waiting-requests must be > 0") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be > 0") }
         guard maxN > 0 else { throw ValidationError("--max-n must be > 0") }
+        _ = try SpeculativeArgument.parse(speculativeConfig)
         if let toolCallParser, ToolParsers.parser(named: toolCallParser) == nil {
             throw ValidationError("--tool-call-parser must be one of \(ToolParsers.names.joined(separator: ", "))")
         }
@@ -144,6 +149,7 @@ struct ServeCommand: ParsableCommand {
         options.maxNumSeqs = maxNumSeqs
         options.maxNumBatchedTokens = maxNumBatchedTokens
         options.enablePrefixCaching = !disablePrefixCaching
+        options.speculative = try SpeculativeArgument.parse(speculativeConfig)
         let engine = try AsyncEngine(model: loaded, options: options, servedName: servedModelName,
                                      maxWaiting: maxWaitingRequests, logger: logger)
         var configuration = ServerConfiguration()
