@@ -47,9 +47,9 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
 
     /// Starts the loop. `maxWaiting` bounds the queue (beyond it `submit` throws
     /// `EngineBusyError`, which servers answer with 503).
-    public init(model: LoadedModel, options: EngineOptions = EngineOptions(), servedName: String? = nil,
-                maxWaiting: Int = 1024, logger: Logger) throws {
-        let llm = try LLM(model: model, options: options)
+    public init(model: LoadedModel, options: EngineOptions = EngineOptions(), draft: LoadedModel? = nil,
+                servedName: String? = nil, maxWaiting: Int = 1024, logger: Logger) throws {
+        let llm = try LLM(model: model, options: options, draft: draft)
         engine = llm.engine
         eosTokenIDs = model.eosTokenIDs
         self.logger = logger

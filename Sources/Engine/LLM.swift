@@ -41,13 +41,15 @@ public final class LLM {
         var stopReason: String?
     }
 
-    public init(model: LoadedModel, options: EngineOptions = EngineOptions()) throws {
+    /// - Parameter draft: the draft model when `options.speculative` uses draft_model.
+    public init(model: LoadedModel, options: EngineOptions = EngineOptions(), draft: LoadedModel? = nil) throws {
         self.model = model
         let config = SchedulerConfig(
             maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: options.maxNumBatchedTokens,
             maxModelLen: model.maxModelLen, blockSize: model.executor.blockSize,
             numBlocks: model.executor.blockCount, enablePrefixCaching: options.enablePrefixCaching)
-        engine = try LLMEngine(model: model.executor, schedulerConfig: config, speculative: options.speculative)
+        engine = try LLMEngine(model: model.executor, schedulerConfig: config, speculative: options.speculative,
+                               draftModel: draft?.executor)
     }
 
     /// Validates and queues `params.n` requests for `promptTokenIDs`; returns their ids. With

@@ -30,11 +30,17 @@ public final class LLMEngine {
     /// Drafts tokens for decoding requests when speculative decoding is on.
     private let speculator: Speculator?
 
+    /// - Parameters:
+    ///   - speculative: speculative decoding's settings; nil turns it off.
+    ///   - draftModel: the draft model of `speculative`'s draft_model method.
     public init(model: any ModelExecutor, schedulerConfig: SchedulerConfig,
-                speculative: SpeculativeConfig? = nil) throws {
+                speculative: SpeculativeConfig? = nil, draftModel: (any ModelExecutor)? = nil) throws {
         scheduler = try Scheduler(config: schedulerConfig)
         runner = ModelRunner(model: model)
-        speculator = try speculative.map { try Speculator(config: $0, maxLogitsRows: model.maxLogitsRows) }
+        speculator = try speculative.map {
+            try Speculator(config: $0, target: model, draftModel: draftModel,
+                           draftBatchTokens: schedulerConfig.maxNumBatchedTokens)
+        }
     }
 
     /// Speculative decoding's counters since the start; nil when it is off.
@@ -71,7 +77,7 @@ public final class LLMEngine {
 
     /// One engine step.
     public func step() throws -> StepResult {
-        speculator?.propose(scheduler) { request in
+        try speculator?.propose(scheduler) { request in
             request.samplingParams.logprobs == nil && request.samplingParams.promptLogprobs == nil
                 && matchers[request.requestID] == nil
         }

@@ -31,6 +31,10 @@ public struct LoadOptions: Sendable {
     /// Replay CUDA graphs for decode steps (off: every step launches its kernels, vLLM's
     /// `--enforce-eager`).
     public var cudaGraphs: Bool = true
+    /// At most this many KV blocks (a draft model's pool, as large as its target's).
+    public var maxCacheBlocks: Int?
+    /// Run on this thread pool instead of a new one (a draft model shares its target's cores).
+    public var cpuPool: CPUThreadPool?
 
     public init() {}
 }
@@ -93,7 +97,8 @@ public final class LoadedModel {
             let model = try LlamaCUDAModel(
                 config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
                 maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,
-                memoryUtilization: options.gpuMemoryUtilization, cudaGraphs: options.cudaGraphs, logger: logger)
+                memoryUtilization: options.gpuMemoryUtilization, maxCacheBlocks: options.maxCacheBlocks,
+                cudaGraphs: options.cudaGraphs, logger: logger)
             executor = model
             logger.info("model ready", metadata: [
                 "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",
@@ -108,11 +113,12 @@ public final class LoadedModel {
             return
         }
         let bytesPerToken = CPUKVCache.bytesPerToken(layerCount: config.layerCount, kvDim: config.kvDim)
-        let blockCount = options.kvCacheBytes / (bytesPerToken * options.blockSize) + 1
+        let blockCount = min(options.kvCacheBytes / (bytesPerToken * options.blockSize) + 1,
+                             options.maxCacheBlocks ?? .max)
         guard blockCount > 1 else {
             throw EngineError("KV cache budget of \(options.kvCacheBytes) bytes holds no block of \(options.blockSize) tokens (\(bytesPerToken) bytes per token)")
         }
-        let pool = CPUThreadPool(threads: options.threads)
+        let pool = options.cpuPool ?? CPUThreadPool(threads: options.threads)
         executor = try LlamaCPUModel(config: config, weights: weights, pool: pool, blockCount: blockCount,
                                      blockSize: options.blockSize)
         let seconds = (ContinuousClock.now - started).seconds
@@ -138,6 +144,11 @@ extension LoadedModel {
             throw ModelLoadError(path: path, kind: .malformed, "tokenizer: \(error)")
         }
     }
+}
+
+extension LoadedModel {
+    /// The CPU thread pool the model runs on, if it runs on the CPU.
+    public var cpuPool: CPUThreadPool? { (executor as? LlamaCPUModel)?.pool }
 }
 
 /// An engine failure described in one line.

@@ -45,10 +45,10 @@ struct BenchLatencyCommand: ParsableCommand {
 
     func run() throws {
         let logger = modelOptions.makeLogger()
-        let model = try modelOptions.load(logger: logger)
         var options = engineOptions.engineOptions
         options.maxNumBatchedTokens = max(options.maxNumBatchedTokens, batchSize)
-        let llm = try LLM(model: model, options: options)
+        let (model, draft) = try modelOptions.load(logger: logger, speculative: options.speculative)
+        let llm = try LLM(model: model, options: options, draft: draft)
         let params = SamplingParams(temperature: temperature, ignoreEOS: true, maxTokens: outputLen)
         let fromFile = try filePrompts(model)
         var promptTokens = 0

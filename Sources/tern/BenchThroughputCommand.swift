@@ -31,8 +31,9 @@ struct BenchThroughputCommand: ParsableCommand {
 
     func run() throws {
         let logger = modelOptions.makeLogger()
-        let model = try modelOptions.load(logger: logger)
-        let llm = try LLM(model: model, options: engineOptions.engineOptions)
+        let options = engineOptions.engineOptions
+        let (model, draft) = try modelOptions.load(logger: logger, speculative: options.speculative)
+        let llm = try LLM(model: model, options: options, draft: draft)
         let prompts = BenchPrompts.make(count: numPrompts, inputLength: inputLen,
                                         prefixLength: dataset == .sharedPrefix ? prefixLen : 0,
                                         tokenizer: model.tokenizer, vocabularySize: model.config.vocabularySize,

@@ -30,14 +30,15 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let logger = modelOptions.makeLogger()
-        let model = try modelOptions.load(logger: logger)
+        let speculative = try SpeculativeArgument.parse(speculativeConfig)
+        let (model, draft) = try modelOptions.load(logger: logger, speculative: speculative)
         let promptIDs = chat
             ? try ChatPrompt(tokenizer: model.tokenizer).tokenIDs([ChatMessage(role: "user", content: prompt)],
                                                                    tokenizer: model.tokenizer)
             : model.tokenizer.encode(prompt)
         var options = EngineOptions()
-        options.speculative = try SpeculativeArgument.parse(speculativeConfig)
-        let llm = try LLM(model: model, options: options)
+        options.speculative = speculative
+        let llm = try LLM(model: model, options: options, draft: draft)
         try llm.add(promptTokenIDs: promptIDs, params: sampling.params(defaultTemperature: 0))
 
         var timing = GenerationTiming()

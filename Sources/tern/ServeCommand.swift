@@ -144,13 +144,13 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let logger = model.makeLogger()
-        let loaded = try model.load(logger: logger)
         var options = EngineOptions()
         options.maxNumSeqs = maxNumSeqs
         options.maxNumBatchedTokens = maxNumBatchedTokens
         options.enablePrefixCaching = !disablePrefixCaching
         options.speculative = try SpeculativeArgument.parse(speculativeConfig)
-        let engine = try AsyncEngine(model: loaded, options: options, servedName: servedModelName,
+        let (loaded, draft) = try model.load(logger: logger, speculative: options.speculative)
+        let engine = try AsyncEngine(model: loaded, options: options, draft: draft, servedName: servedModelName,
                                      maxWaiting: maxWaitingRequests, logger: logger)
         var configuration = ServerConfiguration()
         configuration.host = host

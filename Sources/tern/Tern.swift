@@ -3,6 +3,7 @@ import Engine
 import EngineCore
 import Foundation
 import Logging
+import SpeculativeDecoding
 
 @main
 struct Tern: ParsableCommand {
@@ -68,6 +69,32 @@ struct ModelOptions: ParsableArguments {
 
     func load(logger: Logger) throws -> LoadedModel {
         try LoadedModel(model, options: loadOptions, logger: logger)
+    }
+
+    /// The model, and the draft model that `speculative` names (method draft_model). On a GPU
+    /// the target takes all but `draftMemoryShare` of --gpu-memory-utilization and the draft
+    /// the rest; its KV pool is never larger than the target's, and on the CPU it shares the
+    /// target's threads.
+    func load(logger: Logger, speculative: SpeculativeConfig?) throws -> (model: LoadedModel, draft: LoadedModel?) {
+        guard let speculative, speculative.method == .draftModel, let path = speculative.model else {
+            return (try load(logger: logger), nil)
+        }
+        var targetOptions = loadOptions
+        let draftMemoryShare = 0.1
+        if device == .cuda {
+            guard gpuMemoryUtilization > draftMemoryShare + 0.05 else {
+                throw ValidationError("--gpu-memory-utilization must exceed \(draftMemoryShare + 0.05) with a draft model (it takes \(draftMemoryShare))")
+            }
+            targetOptions.gpuMemoryUtilization = gpuMemoryUtilization - draftMemoryShare
+        }
+        let target = try LoadedModel(model, options: targetOptions, logger: logger)
+        var draftOptions = loadOptions
+        draftOptions.maxModelLen = target.maxModelLen
+        draftOptions.maxCacheBlocks = target.executor.blockCount
+        draftOptions.cpuPool = target.cpuPool
+        logger.info("loading the draft model", metadata: ["path": "\(path)"])
+        let draft = try LoadedModel(path, options: draftOptions, logger: logger)
+        return (target, draft)
     }
 }
 

@@ -58,6 +58,31 @@ struct SpeculativeDecodingEngineTests {
         #expect(stats.numDrafts > 20 && stats.numAcceptedTokens > 40, "drafts were tried and kept: \(stats)")
     }
 
+    /// SmolLM2 drafting for itself (its own KV pages, the target's threads): the greedy outputs
+    /// stay plain decoding's, nearly every draft is kept, and a pool too small for every
+    /// request only costs drafts.
+    @Test(arguments: [nil, 5])
+    func aDraftModelKeepsGreedyOutputs(draftBlocks: Int?) throws {
+        var load = LoadOptions()
+        load.kvCacheBytes = 64 << 20
+        load.maxModelLen = 512
+        let target = try LoadedModel(nil, options: load, logger: Logger(label: "test"))
+        load.maxCacheBlocks = draftBlocks ?? target.executor.blockCount
+        load.cpuPool = target.cpuPool
+        let draft = try LoadedModel(nil, options: load, logger: Logger(label: "test"))
+        var options = EngineOptions()
+        options.speculative = SpeculativeConfig(method: .draftModel, numSpeculativeTokens: 4, model: "smollm2-135m-instruct",
+                                                adaptive: false)
+        let llm = try LLM(model: target, options: options, draft: draft)
+        let together = try llm.generate(Self.prompts, params: Self.greedy).map(\.tokenIDs)
+        #expect(together == Self.plainGreedy)
+        let alone = try Self.prompts.prefix(2).map { try llm.generate([$0], params: Self.greedy)[0].tokenIDs }
+        #expect(alone == Array(Self.plainGreedy.prefix(2)))
+        let stats = try #require(llm.engine.speculativeStats)
+        #expect(stats.numDrafts > 0)
+        if draftBlocks == nil { #expect(stats.acceptanceRate > 0.9, "\(stats)") }
+    }
+
     @Test func penaltiesStopsAndMaxTokensAsWithoutDrafts() throws {
         let config = SpeculativeConfig(method: .ngram, numSpeculativeTokens: 5, promptLookupMin: 1, promptLookupMax: 3,
                                        adaptive: false)
