@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "OpenAIServerTests",
             dependencies: [
-                "OpenAIServer", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates",
+                "OpenAIServer", "OrderedJSON", "StructuredOutputs", "ToolParsing", "ChatTemplates", "SpeculativeDecoding",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import OpenAIServer
+import SpeculativeDecoding
 import Testing
 
 /// What a client or proxy built for vLLM expects of the HTTP layer: CORS as Starlette answers
@@ -130,5 +131,25 @@ import Testing
         #expect(text.contains("tern:iteration_tokens_total_sum{model_name=\"m\"} 32\n"))
         #expect(text.contains(#"block_size="16""#) && text.contains(#"num_gpu_blocks="91""#))
         #expect(Histogram.oneTwoFiveBounds(upTo: 100) == [1, 2, 5, 10, 20, 50, 100])
+        #expect(!text.contains("spec_decode"), "no speculative families when it is off")
+    }
+
+    @Test func speculativeCountersRenderUnderBothNames() {
+        var stats = EngineStats()
+        var spec = SpeculativeStats()
+        spec.record(drafted: 4, accepted: 3)
+        spec.record(drafted: 4, accepted: 1)
+        spec.draftSeconds = 0.25
+        stats.speculative = spec
+        let tern = ServerMetrics(maxModelLen: 100).render(modelName: "m", stats: stats)
+        #expect(tern.contains("tern:spec_decode_num_drafts_total{model_name=\"m\"} 2\n"))
+        #expect(tern.contains("tern:spec_decode_num_draft_tokens_total{model_name=\"m\"} 8\n"))
+        #expect(tern.contains("tern:spec_decode_num_accepted_tokens_total{model_name=\"m\"} 4\n"))
+        #expect(tern.contains("tern:spec_decode_num_accepted_tokens_per_pos_total{model_name=\"m\",position=\"0\"} 2\n"))
+        #expect(tern.contains("tern:spec_decode_num_accepted_tokens_per_pos_total{model_name=\"m\",position=\"2\"} 1\n"))
+        #expect(tern.contains("tern:spec_decode_num_accepted_tokens_per_pos_total{model_name=\"m\",position=\"3\"} 0\n"))
+        #expect(tern.contains("tern:spec_decode_draft_time_seconds_total{model_name=\"m\"} 0.25\n"))
+        let vllm = ServerMetrics(vllmNames: true, maxModelLen: 100).render(modelName: "m", stats: stats)
+        #expect(vllm.contains("vllm:spec_decode_num_drafts_total{engine=\"0\",model_name=\"m\"} 2\n"))
     }
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Random-weight HF model folders of real architectures, for Tern's GPU checks and benchmarks.
 
-    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large]
+    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large] [--draft]
 
 --small: tiny-llama3 (Llama 3 rope scaling, head_dim 128), tiny-qwen2 (Q/K/V bias, tied
 embeddings, head_dim 64) and tiny-qwen3 (Q/K norm), for scripts/gpu/check.py.
 --large: llama3-8b, Llama-3-8B's exact shape in bf16 (~16 GB; made on the GPU when there is
 one), for scripts/gpu/bench.sh.
+--draft: llama3-draft, Llama-3.2-1B's shape (same vocabulary as llama3-8b, ~2.5 GB), the draft
+model of scripts/gpu/bench_spec.sh.
 Weights: normal(0, 0.02); norm weights normal(1, 0.1) in the small models (1 in the large).
 Each folder gets a tokenizer.json (byte-level BPE over the whole vocabulary) so that Tern can
 load it as it loads any HF folder. Seeded: the same command makes the same weights.
@@ -104,6 +106,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--large", action="store_true")
+    parser.add_argument("--draft", action="store_true")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.small:
@@ -128,6 +131,12 @@ def main():
             num_attention_heads=32, num_key_value_heads=8, head_dim=128, rms_norm_eps=1e-5,
             max_position_embeddings=8192, bos_token_id=128000, eos_token_id=128001,
             tie_word_embeddings=False, **rope(500000.0)), 0.0, 4, device)
+    if args.draft:
+        make(args.out, "llama3-draft", transformers.LlamaConfig(
+            vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+            num_attention_heads=32, num_key_value_heads=8, head_dim=64, rms_norm_eps=1e-5,
+            max_position_embeddings=8192, bos_token_id=128000, eos_token_id=128001,
+            tie_word_embeddings=True, **rope(500000.0)), 0.0, 5, device)
 
 
 if __name__ == "__main__":
