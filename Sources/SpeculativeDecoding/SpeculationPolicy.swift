@@ -3,14 +3,14 @@
 /// step's tokens.
 ///
 /// The model: a draft position is accepted with probability α (the request's rate, measured
-/// per position reached), so with k drafts a request gains E(k) = (1 − α^(k+1)) / (1 − α)
-/// tokens, and the j-th draft adds α^j. A step of T tokens takes a + b·T seconds (fitted to
-/// the engine's steps). A step yields R = N / D tokens per second, N the tokens gained, D its
-/// time; one more draft adds α^j to N and b to D, which pays when α^j > b·N / D = b·R. So
-/// each request drafts while α^j > θ = b·R; θ grows with the drafts given, and is computed
-/// twice. Bandwidth-bound steps (small batches on a GPU: b ≪ a) draft long; compute-bound
-/// ones (large batches, where a step's time grows with its tokens) draft little or nothing —
-/// the off-switch the batch needs.
+/// per position reached), so the j-th draft of a request adds α^j tokens on average. A step of
+/// T tokens takes cost(T) seconds, measured for each T the engine has run (and a straight line
+/// a + b·T fitted to all steps where a T was never run). A step with D drafts yields
+/// R(D) = (B + the D largest gains) / cost(B + D) tokens per second, B its tokens without
+/// drafts; the policy takes the D with the largest R and gives each request as many drafts as
+/// it has among those D gains. Measured costs matter: on a CPU a step of 4 tokens (one register
+/// tile) can cost much less than one of 5, and bandwidth-bound GPU steps hardly grow with T,
+/// while a compute-bound batch (many requests) gains nothing from drafts — the off-switch.
 ///
 /// A request that stops drafting drifts back towards the prior, so that it tries again now
 /// and then; `adaptive: false` always drafts the full k.
@@ -42,15 +42,28 @@ public final class SpeculationPolicy {
     /// tokens the step feeds besides drafts (`baseTokens`: its decodes and prompt chunks).
     public func draftLengths(for candidates: [String], baseTokens: Int) -> [Int] {
         guard adaptive else { return candidates.map { _ in maxDraftTokens } }
-        let rates = candidates.map { acceptanceRate(of: $0) }
-        let (a, b) = cost.coefficients
-        var lengths = rates.map { _ in 0 }
-        for _ in 0..<2 {
-            let drafts = lengths.reduce(0, +)
-            let gained = Double(baseTokens) + zip(rates, lengths).reduce(0) { $0 + Self.expectedExtra($1.0, $1.1) }
-            let threshold = b * gained / (a + b * Double(baseTokens + drafts))
-            lengths = rates.map { Self.length(rate: $0, threshold: threshold, cap: maxDraftTokens) }
+        // Every possible draft's gain, best first (a request's own in order of position).
+        var gains: [(gain: Double, request: Int, position: Int)] = []
+        for (index, id) in candidates.enumerated() {
+            let rate = acceptanceRate(of: id)
+            var power = 1.0
+            for position in 1 ... max(1, maxDraftTokens) where maxDraftTokens > 0 {
+                power *= rate
+                guard power > 1e-4 else { break }
+                gains.append((power, index, position))
+            }
         }
+        gains.sort { $0.gain != $1.gain ? $0.gain > $1.gain : $0.position < $1.position }
+        let base = max(1, baseTokens)
+        var tokens = Double(base)
+        var best = (drafts: 0, rate: tokens / cost.seconds(tokens: base))
+        for (index, item) in gains.enumerated() {
+            tokens += item.gain
+            let rate = tokens / cost.seconds(tokens: base + index + 1)
+            if rate > best.rate { best = (index + 1, rate) }
+        }
+        var lengths = candidates.map { _ in 0 }
+        for item in gains.prefix(best.drafts) { lengths[item.request] += 1 }
         return lengths
     }
 
@@ -73,7 +86,7 @@ public final class SpeculationPolicy {
 
     /// Records a step's forward pass: `tokens` fed in `seconds`.
     public func recordStep(tokens: Int, seconds: Double) {
-        cost.add(tokens: Double(tokens), seconds: seconds)
+        cost.add(tokens: tokens, seconds: seconds)
     }
 
     public func forget(_ requestID: String) {
@@ -90,41 +103,45 @@ public final class SpeculationPolicy {
         }
         return total
     }
-
-    /// The largest k ≤ cap with α^k > threshold.
-    static func length(rate: Double, threshold: Double, cap: Int) -> Int {
-        var k = 0
-        var power = 1.0
-        while k < cap {
-            power *= rate
-            guard power > threshold else { break }
-            k += 1
-        }
-        return k
-    }
 }
 
-/// Step time as a + b·T, fitted by least squares over recent steps (exponentially
-/// forgetting), with a prior that keeps it defined before steps of different sizes are seen.
+/// Step time by the tokens fed: the mean of recent steps of each size T seen (exponentially
+/// forgetting), and a straight line a + b·T fitted by least squares over all recent steps for
+/// sizes never seen, with a prior that keeps it defined before steps of different sizes are.
 struct StepCostModel {
-    /// Weight kept by the past at each new step.
+    /// Weight kept by the past at each new step (the line) and each new step of a size (the means).
     static let forgetting = 0.98
+    static let sizeForgetting = 0.8
     /// b / a assumed while the steps seen do not tell (bandwidth-bound: extra tokens cheap).
     static let priorSlopeRatio = 0.05
+    /// Sizes whose own mean is kept.
+    static let trackedSizes = 1024
 
     private var weight = 0.0, sumT = 0.0, sumTT = 0.0, sumY = 0.0, sumTY = 0.0
+    private var meanBySize: [Int: Double] = [:]
 
-    mutating func add(tokens: Double, seconds: Double) {
+    mutating func add(tokens: Int, seconds: Double) {
         guard seconds.isFinite, seconds >= 0, tokens > 0 else { return }
+        let t = Double(tokens)
         let f = Self.forgetting
         weight = weight * f + 1
-        sumT = sumT * f + tokens
-        sumTT = sumTT * f + tokens * tokens
+        sumT = sumT * f + t
+        sumTT = sumTT * f + t * t
         sumY = sumY * f + seconds
-        sumTY = sumTY * f + tokens * seconds
+        sumTY = sumTY * f + t * seconds
+        if tokens <= Self.trackedSizes {
+            meanBySize[tokens] = meanBySize[tokens].map { $0 + (1 - Self.sizeForgetting) * (seconds - $0) } ?? seconds
+        }
     }
 
-    /// (a, b) in seconds and seconds per token; (1, priorSlopeRatio) before any step.
+    /// The expected time of a step of `tokens` tokens.
+    func seconds(tokens: Int) -> Double {
+        if let mean = meanBySize[tokens] { return max(mean, 1e-9) }
+        let (a, b) = coefficients
+        return max(a + b * Double(tokens), 1e-9)
+    }
+
+    /// (a, b) of the line in seconds and seconds per token; (1, priorSlopeRatio) before any step.
     var coefficients: (Double, Double) {
         guard weight > 0 else { return (1, Self.priorSlopeRatio) }
         let meanT = sumT / weight

@@ -125,6 +125,22 @@ struct SpeculationPolicyTests {
     }
 }
 
+extension SpeculationPolicyTests {
+    @Test func measuredStepCostsBeatTheLine() {
+        // A CPU's steps as measured with SmolLM2: 4 tokens fill a register tile, 5 need a second.
+        let policy = SpeculationPolicy(maxDraftTokens: 8)
+        let costs: [Int: Double] = [1: 1, 2: 1.6, 3: 1.9, 4: 2.1, 5: 2.85, 6: 3.1, 7: 3.3, 8: 3.5, 9: 4.3]
+        for _ in 0 ..< 3 { for (tokens, cost) in costs.sorted(by: { $0.key < $1.key }) { policy.recordStep(tokens: tokens, seconds: cost / 100) } }
+        for _ in 0 ..< 100 { policy.recordVerification("r", drafted: 4, accepted: 3) }
+        let rate = policy.acceptanceRate(of: "r")
+        func yield(_ k: Int) -> Double { (1 + SpeculationPolicy.expectedExtra(rate, k)) / costs[1 + k]! }
+        let best = (0 ... 8).max { yield($0) < yield($1) }!
+        #expect(policy.draftLengths(for: ["r"], baseTokens: 1) == [best], "acceptance \(rate)")
+        // At acceptance ~0.71 the tile-shaped costs make 3 drafts the best.
+        #expect(best == 3)
+    }
+}
+
 struct SpeculativeStatsTests {
     @Test func countsPerPosition() {
         var stats = SpeculativeStats()
