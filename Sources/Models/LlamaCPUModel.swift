@@ -154,7 +154,7 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
                         pool.pointer, query.pointer, keys, values, Int32(kvCache.blockSize), Int32(c.headCount),
                         Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount), starts.baseAddress,
                         lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
-                        1 / Float(c.headDim).squareRoot(), Int32(c.slidingWindow), attention.pointer)
+                        1 / Float(c.headDim).squareRoot(), Int32(c.slidingWindow), 0, attention.pointer)
                 }
             }
         }
