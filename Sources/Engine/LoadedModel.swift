@@ -31,6 +31,9 @@ public struct LoadOptions: Sendable {
     /// Replay CUDA graphs for decode steps (off: every step launches its kernels, vLLM's
     /// `--enforce-eager`).
     public var cudaGraphs: Bool = true
+    /// A chat template to use instead of the model's own (vLLM's `--chat-template`); needed
+    /// for files that carry none, such as PyPI's Gemma 3 270M GGUF.
+    public var chatTemplate: String?
 
     public init() {}
 }
@@ -48,6 +51,9 @@ public final class LoadedModel {
     public let executor: any ModelExecutor
     /// The context limit requests are held to.
     public let maxModelLen: Int
+    /// The chat template conversations are rendered with: the one given at load, else the
+    /// tokenizer's; nil when neither has one.
+    public let chatTemplate: String?
 
     /// End-of-sequence ids from the tokenizer and the model config together.
     public var eosTokenIDs: Set<Int32> { tokenizer.eosTokenIDs.union(config.eosTokenIDs) }
@@ -78,6 +84,7 @@ public final class LoadedModel {
             store = try folder.openWeights()
             naming = .huggingFace
         }
+        chatTemplate = options.chatTemplate ?? tokenizer.chatTemplate
         guard tokenizer.vocabularySize <= config.vocabularySize else {
             throw ModelLoadError(path: source.path, kind: .malformed,
                                  "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary "

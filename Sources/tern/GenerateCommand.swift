@@ -24,8 +24,8 @@ struct GenerateCommand: ParsableCommand {
         let logger = modelOptions.makeLogger()
         let model = try modelOptions.load(logger: logger)
         let promptIDs = chat
-            ? try ChatPrompt(tokenizer: model.tokenizer).tokenIDs([ChatMessage(role: "user", content: prompt)],
-                                                                   tokenizer: model.tokenizer)
+            ? try ChatPrompt(model: model).tokenIDs([ChatMessage(role: "user", content: prompt)],
+                                                    tokenizer: model.tokenizer)
             : model.tokenizer.encode(prompt)
         let llm = try LLM(model: model)
         try llm.add(promptTokenIDs: promptIDs, params: sampling.params(defaultTemperature: 0))
