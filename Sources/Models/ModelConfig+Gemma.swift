@@ -58,7 +58,8 @@ extension ModelConfig {
     }
 
     /// Reads Gemma's fields of GGUF metadata as llama.cpp does: the layer pattern is fixed by
-    /// the architecture, local layers of Gemma 3 take base 10000 unscaled, and the attention
+    /// the architecture, local layers of Gemma 3 take base 10000 (or `rope.freq_base_swa`)
+    /// unscaled, and the attention
     /// scale is 1/√head_dim except on the 27B models, whose `query_pre_attn_scalar` is
     /// hidden / heads (llama.cpp tells them by their layer count).
     mutating func readGemma(gguf file: GGUFFile, architecture: String) {
@@ -68,6 +69,6 @@ extension ModelConfig {
         slidingWindowLayers = Self.slidingLayers(count: layerCount, period: family == .gemma3 ? 6 : 2)
         attentionLogitSoftcap = Float(double("attn_logit_softcapping") ?? 0)
         finalLogitSoftcap = Float(double("final_logit_softcapping") ?? 0)
-        if family == .gemma3 { localRopeTheta = 10000 }
+        if family == .gemma3 { localRopeTheta = double("rope.freq_base_swa") ?? 10000 }
     }
 }

@@ -29,6 +29,15 @@ import Testing
                                  blockCount: 32, blockSize: blockSize)
     }
 
+    /// A tiny model written as a GGUF file (`name`.gguf in the fixtures).
+    static func loadGGUF(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
+        let file = try GGUFFile(path: fixtures.appendingPathComponent(name + ".gguf").path)
+        let config = try ModelConfig(gguf: file)
+        let weights = try LlamaWeights(store: file, config: config, naming: .gguf)
+        return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
+                                 blockCount: 32, blockSize: blockSize)
+    }
+
     /// Runs `tokens` through `model` in chunks of the given sizes (one sequence, pages
     /// taken in a scrambled order), returning the logits of every position.
     static func teacherForced(_ model: LlamaCPUModel, tokens: [Int32], chunks: [Int]) throws -> [[Float]] {
@@ -68,6 +77,16 @@ import Testing
         let whole = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [reference.input_ids.count])
         #expect(Self.maxRelativeError(whole, reference.logits) < 1e-4)
         // The same positions through the paged cache: a prompt chunk, decodes, more chunks.
+        let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
+        #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
+    }
+
+    /// Tiny Gemma 2 as llama.cpp's converter writes it (norms as 1 + w, `gemma2.*` soft-cap and
+    /// window keys, the layer pattern implied): the same logits as from its HF folder.
+    @Test func gemma2FromGGUFMatchesTransformers() throws {
+        let reference = try #require(Self.references["tiny-gemma2"])
+        let model = try Self.loadGGUF("tiny-gemma2")
+        #expect(model.config.family == .gemma2 && model.config.attentionLogitSoftcap == 2 && model.config.finalLogitSoftcap == 3)
         let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
         #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
     }
