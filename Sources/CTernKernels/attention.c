@@ -11,6 +11,9 @@
 // Causal and sliding-window masks make each query's visible keys one interval
 // [max(0, p - window + 1), p]; within a block only that sub-range is visited.
 //
+// Soft-capped scores (Gemma 2: s = tanh(s / cap) · cap before the softmax) take the portable
+// one-row update, the only one that caps.
+//
 // With fewer items than threads (decode of one or two sequences: one item per kv head,
 // so 3 tasks for 2 threads on SmolLM2), each item's keys are also split into ranges that
 // run as separate tasks; each leaves its rows' partial (m, l, acc) in a stack buffer of the
@@ -42,9 +45,10 @@ void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_
     }
 }
 
-void tern_attn_update_scalar(const float *q, const float *k, const float *v, int64_t stride,
-                             int n, int head_dim, float scale, float *m, float *l, float *acc,
-                             float *scores) {
+/// tern_attn_update_scalar, with the scores soft-capped when softcap > 0.
+static void attn_update_capped(const float *q, const float *k, const float *v, int64_t stride, int n,
+                               int head_dim, float scale, float softcap, float *m, float *l, float *acc,
+                               float *scores) {
     float mx = *m;
     for (int i = 0; i < n; i++) {
         const float *ki = k + i * stride;
@@ -54,6 +58,7 @@ void tern_attn_update_scalar(const float *q, const float *k, const float *v, int
             for (int u = 0; u < 4; u++) s[u] += q[d + u] * ki[d + u];
         for (; d < head_dim; d++) s[0] += q[d] * ki[d];
         scores[i] = ((s[0] + s[1]) + (s[2] + s[3])) * scale;
+        if (softcap > 0.0f) scores[i] = tanhf(scores[i] / softcap) * softcap;
         if (scores[i] > mx) mx = scores[i];
     }
     // With no earlier keys *m is -inf and corr is 0, which clears nothing but zeros.
@@ -70,6 +75,12 @@ void tern_attn_update_scalar(const float *q, const float *k, const float *v, int
     *m = mx;
 }
 
+void tern_attn_update_scalar(const float *q, const float *k, const float *v, int64_t stride,
+                             int n, int head_dim, float scale, float *m, float *l, float *acc,
+                             float *scores) {
+    attn_update_capped(q, k, v, stride, n, head_dim, scale, 0.0f, m, l, acc, scores);
+}
+
 typedef struct {
     const float *q, *k_cache, *v_cache;
     int block_size, n_heads, n_kv_heads, head_dim;
@@ -78,6 +89,8 @@ typedef struct {
     int max_blocks;
     float scale;
     int sliding_window;
+    float softcap;        // > 0: scores soft-capped (then update is the portable one and
+                          // rows and group are NULL)
     float *out;
     int chunk;            // queries per item
     int slice_heads;      // query heads per item (the group, unless rows would not fit)
@@ -192,6 +205,9 @@ static void attn_task(void *ctx, int split_task, int n_tasks) {
                 if (g > 1)
                     job->group(list + r, g, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo, hd,
                                job->scale, scores);
+                else if (job->softcap > 0.0f)
+                    attn_update_capped(list[r].q, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo,
+                                       hd, job->scale, job->softcap, list[r].m, list[r].l, list[r].acc, scores);
                 else
                     job->update(list[r].q, kb + row_off, vb + row_off, kv_stride, list[r].hi - list[r].lo,
                                 hd, job->scale, list[r].m, list[r].l, list[r].acc, scores);
@@ -289,6 +305,7 @@ static void choose_kernels(attn_job *job) {
     job->rows = NULL;
     job->group = NULL;
     job->rows_keys = 0;
+    if (job->softcap > 0.0f) return;
 #if defined(__x86_64__)
     switch (tern_active_isa()) {
     case TERN_ISA_AVX512:
@@ -314,7 +331,7 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           const float *v_cache, int block_size, int n_heads, int n_kv_heads,
                           int head_dim, int n_seqs, const int32_t *query_start,
                           const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
-                          float scale, int sliding_window, float *out) {
+                          float scale, int sliding_window, float softcap, float *out) {
     if (n_seqs <= 0 || n_heads <= 0 || n_kv_heads <= 0 || n_heads % n_kv_heads != 0 ||
         head_dim <= 0 || head_dim > ACC_FLOATS / 2 || block_size <= 0)
         return;
@@ -340,7 +357,8 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .q = q, .k_cache = k_cache, .v_cache = v_cache, .block_size = block_size,
         .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .n_seqs = n_seqs,
         .query_start = query_start, .seq_lens = seq_lens, .block_table = block_table,
-        .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window, .out = out,
+        .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window,
+        .softcap = softcap > 0.0f ? softcap : 0.0f, .out = out,
         .chunk = chunk, .slice_heads = slice_heads, .slices = slices, .item_start = starts,
         .n_items = starts[n_seqs],
     };

@@ -1,7 +1,9 @@
 // Elementwise ops of a transformer layer. They touch each value once, so they are
 // bandwidth-bound and the portable loops (vectorized by the compiler) are enough, except
-// SiLU whose exp would cost more than the FFN matmul's own work at decode: it has AVX2 and
-// AVX-512 versions with a vector exp.
+// the gated activations (SiLU, tanh GELU) whose exp would cost more than the FFN matmul's
+// own work at decode: they have AVX2 and AVX-512 versions with a vector exp. Both are
+// g · sigmoid(z): z = g for SiLU, z = 2·√(2/π)·(g + 0.044715·g³) for the tanh GELU, since
+// 0.5·(1 + tanh(y)) = sigmoid(2y).
 #include "tern_internal.h"
 
 #include "simd_math.h"
@@ -38,35 +40,91 @@ void tern_silu_mul(float *gate, const float *up, int64_t n) {
     silu_mul_scalar(gate, up, n);
 }
 
+// PyTorch's constants of the tanh GELU (aten/src/ATen/native/cpu/Activation.cpp).
+#define GELU_BETA 0.7978845608028654f  // √(2/π)
+#define GELU_KAPPA 0.044715f
+
+/// As PyTorch computes it on the CPU, in float.
+static void gelu_tanh_mul_scalar(float *gate, const float *up, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const float g = gate[i];
+        const float inner = GELU_BETA * (g + GELU_KAPPA * g * g * g);
+        gate[i] = 0.5f * g * (1.0f + tanhf(inner)) * up[i];
+    }
+}
+
+void tern_gelu_tanh_mul(float *gate, const float *up, int64_t n) {
+#if defined(__x86_64__)
+    switch (tern_active_isa()) {
+    case TERN_ISA_AVX512: tern_gelu_tanh_mul_avx512(gate, up, n); return;
+    case TERN_ISA_AVX2: tern_gelu_tanh_mul_avx2(gate, up, n); return;
+    case TERN_ISA_SCALAR: break;
+    }
+#endif
+    gelu_tanh_mul_scalar(gate, up, n);
+}
+
 void tern_add(float *x, const float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] += y[i];
 }
 
+void tern_scale(float *x, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) x[i] *= s;
+}
+
+void tern_softcap(float *x, int64_t n, float cap) {
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i] / cap) * cap;
+}
+
 #if defined(__x86_64__)
-__attribute__((target(TERN_TARGET_AVX512))) void tern_silu_mul_avx512(float *gate,
-                                                                     const float *up,
-                                                                     int64_t n) {
+/// gate[i] = g · sigmoid(z) · up[i], z = g (gelu == 0) or the tanh GELU's 2y (gelu != 0).
+__attribute__((target(TERN_TARGET_AVX512))) static inline void sigmoid_gate_avx512(float *gate, const float *up,
+                                                                                 int64_t n, int gelu) {
     const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 beta2 = _mm512_set1_ps(2.0f * GELU_BETA), kappa = _mm512_set1_ps(GELU_KAPPA);
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
         const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
         const __m512 u = _mm512_maskz_loadu_ps(m, up + i);
-        const __m512 e = tern_exp512(_mm512_sub_ps(_mm512_setzero_ps(), g));
+        const __m512 z = gelu ? _mm512_mul_ps(beta2, _mm512_fmadd_ps(_mm512_mul_ps(kappa, g), _mm512_mul_ps(g, g), g))
+                              : g;
+        const __m512 e = tern_exp512(_mm512_sub_ps(_mm512_setzero_ps(), z));
         const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, e));
         _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(s, u));
     }
 }
 
-__attribute__((target(TERN_TARGET_AVX2))) void tern_silu_mul_avx2(float *gate, const float *up,
-                                                           int64_t n) {
+__attribute__((target(TERN_TARGET_AVX2))) static inline int64_t sigmoid_gate_avx2(float *gate, const float *up,
+                                                                                int64_t n, int gelu) {
     const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 beta2 = _mm256_set1_ps(2.0f * GELU_BETA), kappa = _mm256_set1_ps(GELU_KAPPA);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 g = _mm256_loadu_ps(gate + i);
-        const __m256 e = tern_exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        const __m256 z = gelu ? _mm256_mul_ps(beta2, _mm256_fmadd_ps(_mm256_mul_ps(kappa, g), _mm256_mul_ps(g, g), g))
+                              : g;
+        const __m256 e = tern_exp256(_mm256_sub_ps(_mm256_setzero_ps(), z));
         const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, e));
         _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
     }
-    silu_mul_scalar(gate + i, up + i, n - i);
+    return i;
+}
+
+__attribute__((target(TERN_TARGET_AVX512))) void tern_silu_mul_avx512(float *gate, const float *up, int64_t n) {
+    sigmoid_gate_avx512(gate, up, n, 0);
+}
+
+__attribute__((target(TERN_TARGET_AVX512))) void tern_gelu_tanh_mul_avx512(float *gate, const float *up, int64_t n) {
+    sigmoid_gate_avx512(gate, up, n, 1);
+}
+
+__attribute__((target(TERN_TARGET_AVX2))) void tern_silu_mul_avx2(float *gate, const float *up, int64_t n) {
+    const int64_t done = sigmoid_gate_avx2(gate, up, n, 0);
+    silu_mul_scalar(gate + done, up + done, n - done);
+}
+
+__attribute__((target(TERN_TARGET_AVX2))) void tern_gelu_tanh_mul_avx2(float *gate, const float *up, int64_t n) {
+    const int64_t done = sigmoid_gate_avx2(gate, up, n, 1);
+    gelu_tanh_mul_scalar(gate + done, up + done, n - done);
 }
 #endif

@@ -211,5 +211,7 @@ void tern_attn_rows_avx2(const tern_attn_row *rows, int nr, const float *k, cons
 
 void tern_silu_mul_avx2(float *gate, const float *up, int64_t n);
 void tern_silu_mul_avx512(float *gate, const float *up, int64_t n);
+void tern_gelu_tanh_mul_avx2(float *gate, const float *up, int64_t n);
+void tern_gelu_tanh_mul_avx512(float *gate, const float *up, int64_t n);
 
 #endif

@@ -56,7 +56,7 @@ public final class AsyncEngine: EngineClient, @unchecked Sendable {
         self.maxWaiting = maxWaiting
         modelInfo = ServedModelInfo(
             name: servedName ?? model.name, tokenizer: model.tokenizer,
-            chatPrompt: try? ChatPrompt(tokenizer: model.tokenizer), maxModelLen: model.maxModelLen,
+            chatPrompt: try? ChatPrompt(model: model), maxModelLen: model.maxModelLen,
             vocabularySize: model.config.vocabularySize, created: Int(Date().timeIntervalSince1970),
             eosTokenIDs: model.eosTokenIDs)
         let thread = Thread { [self] in loop() }

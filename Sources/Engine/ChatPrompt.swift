@@ -22,9 +22,10 @@ public struct ChatPrompt: Sendable {
     private let bosToken: String
     private let eosToken: String
 
-    public init(tokenizer: Tokenizer) throws {
-        guard let source = tokenizer.chatTemplate else {
-            throw EngineError("this model has no chat template; use a plain prompt (without --chat)")
+    /// - Parameter source: the template's source; nil = the tokenizer's own.
+    public init(tokenizer: Tokenizer, template source: String? = nil) throws {
+        guard let source = source ?? tokenizer.chatTemplate else {
+            throw EngineError("this model has no chat template; give one with --chat-template, or use a plain prompt")
         }
         template = try ChatTemplate(source)
         bosToken = tokenizer.bosToken ?? ""
@@ -46,6 +47,11 @@ public struct ChatPrompt: Sendable {
         return try template.render(messages: values, addGenerationPrompt: addGenerationPrompt,
                                    bosToken: bosToken, eosToken: eosToken,
                                    extra: extra.merging(tools.map { ["tools": $0] } ?? [:]) { $1 })
+    }
+
+    /// The chat prompt of a loaded model, with the template it was loaded with.
+    public init(model: LoadedModel) throws {
+        try self.init(tokenizer: model.tokenizer, template: model.chatTemplate)
     }
 
     /// The token ids of the rendered conversation.

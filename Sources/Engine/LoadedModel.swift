@@ -35,6 +35,9 @@ public struct LoadOptions: Sendable {
     public var maxCacheBlocks: Int?
     /// Run on this thread pool instead of a new one (a draft model shares its target's cores).
     public var cpuPool: CPUThreadPool?
+    /// A chat template to use instead of the model's own (vLLM's `--chat-template`); needed
+    /// for files that carry none, such as PyPI's Gemma 3 270M GGUF.
+    public var chatTemplate: String?
 
     public init() {}
 }
@@ -52,6 +55,9 @@ public final class LoadedModel {
     public let executor: any ModelExecutor
     /// The context limit requests are held to.
     public let maxModelLen: Int
+    /// The chat template conversations are rendered with: the one given at load, else the
+    /// tokenizer's; nil when neither has one.
+    public let chatTemplate: String?
 
     /// End-of-sequence ids from the tokenizer and the model config together.
     public var eosTokenIDs: Set<Int32> { tokenizer.eosTokenIDs.union(config.eosTokenIDs) }
@@ -82,6 +88,7 @@ public final class LoadedModel {
             store = try folder.openWeights()
             naming = .huggingFace
         }
+        chatTemplate = options.chatTemplate ?? tokenizer.chatTemplate
         guard tokenizer.vocabularySize <= config.vocabularySize else {
             throw ModelLoadError(path: source.path, kind: .malformed,
                                  "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary "
@@ -94,6 +101,9 @@ public final class LoadedModel {
                                               : config.maxPositionEmbeddings
 
         if let cudaDevice {
+            guard !config.family.isGemma else {
+                throw EngineError("\(config.family) runs on the CPU backend only (--device cpu)")
+            }
             let model = try LlamaCUDAModel(
                 config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
                 maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,

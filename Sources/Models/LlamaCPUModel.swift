@@ -2,11 +2,15 @@ import CPUBackend
 import CTernKernels
 import Tensors
 
-/// The Llama-family forward pass on the CPU backend.
+/// The forward pass of every `ModelFamily` on the CPU backend.
 ///
-/// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3) →
-/// RoPE → K/V written into the paged cache → paged attention → output projection added to
-/// the residual → RMSNorm → SwiGLU MLP added to the residual. Decode time is spent almost
+/// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3,
+/// Gemma 3) → RoPE → K/V written into the paged cache → paged attention → output projection
+/// added to the residual → RMSNorm → SwiGLU MLP added to the residual. Gemma scales the
+/// embeddings by √hidden, normalizes the attention and MLP outputs before their residual adds,
+/// takes a GeGLU MLP, and interleaves sliding-window (local) layers, with their own RoPE base
+/// in Gemma 3, with global ones (`ModelConfig.slidingWindowLayers` says how the KV cache
+/// serves them). Decode time is spent almost
 /// all in the matmuls dequantizing the weights in registers (the LM head alone is a fifth
 /// of it on SmolLM2); attention grows with the context. Q/K/V and gate/up each run as one
 /// pool job, so the workers are waited for five times a layer, not eight. Scratch buffers
@@ -14,7 +18,10 @@ import Tensors
 public final class LlamaCPUModel: HiddenStatesExecutor {
     public let config: ModelConfig
     public let weights: LlamaWeights
+    /// The RoPE of the global layers (of every layer, unless `localRope` is set).
     public let rope: RotaryEmbedding
+    /// The RoPE of the sliding-window layers where their base differs (Gemma 3).
+    public let localRope: RotaryEmbedding?
     public let pool: CPUThreadPool
     public let kvCache: CPUKVCache
     public var blockSize: Int { kvCache.blockSize }
@@ -26,6 +33,7 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
     private let key = FloatBuffer(count: 0)          // (T, kvHeads * headDim)
     private let value = FloatBuffer(count: 0)        // (T, kvHeads * headDim)
     private let attention = FloatBuffer(count: 0)    // (T, heads * headDim)
+    private let projected = FloatBuffer(count: 0)    // (T, hidden): a block's output before its norm (Gemma)
     private let gate = FloatBuffer(count: 0)         // (T, intermediate)
     private let up = FloatBuffer(count: 0)           // (T, intermediate)
     private let lastHidden = FloatBuffer(count: 0)   // (B', hidden)
@@ -60,6 +68,9 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         self.pool = pool
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
+        localRope = config.localRopeTheta.map {
+            RotaryEmbedding(rotaryDim: config.headDim, theta: $0, scaling: .none, style: config.ropeStyle)
+        }
         queryKeyValue = weights.layers.map { [query, key, value] in
             LinearGroup([$0.query, $0.key, $0.value], into: [query, key, value])
         }
@@ -76,6 +87,7 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         key.reserve(tokens * c.kvDim)
         value.reserve(tokens * c.kvDim)
         attention.reserve(tokens * c.qDim)
+        if c.family.isGemma { projected.reserve(tokens * c.hiddenSize) }
         gate.reserve(tokens * c.intermediateSize)
         up.reserve(tokens * c.intermediateSize)
         lastHidden.reserve(logitRows * c.hiddenSize)
@@ -97,6 +109,9 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         }
         rmsNorm(lastHidden.pointer, weights.finalNorm, into: lastHidden.pointer, rows: logitRows, dim: c.hiddenSize)
         matmul(weights.lmHead, lastHidden.pointer, tokens: logitRows, into: logits.pointer)
+        if c.finalLogitSoftcap > 0 {
+            tern_softcap(logits.pointer, Int64(logitRows * c.vocabularySize), c.finalLogitSoftcap)
+        }
         return UnsafeBufferPointer(start: logits.pointer, count: logitRows * c.vocabularySize)
     }
 
@@ -118,6 +133,10 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
             tern_get_rows(weights.embedding.bytes.baseAddress, dtypeID(weights.embedding), Int64(c.hiddenSize),
                           ids.baseAddress, Int64(tokens), residual.pointer)
         }
+        if c.family.isGemma {
+            // transformers multiplies by √hidden cast to the activations' type (float32 here).
+            tern_scale(residual.pointer, Int64(tokens * c.hiddenSize), Float(Double(c.hiddenSize).squareRoot()))
+        }
         for (index, layer) in weights.layers.enumerated() {
             attentionBlock(layer: layer, index: index, batch: batch)
             mlpBlock(layer: layer, index: index, tokens: tokens)
@@ -133,6 +152,7 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
             rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
             rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
         }
+        let rope = c.usesLocalRope(layer: index) ? localRope ?? self.rope : self.rope
         let neox: Int32 = rope.style == .neox ? 1 : 0
         batch.positions.withUnsafeBufferPointer { positions in
             rope.inverseFrequencies.withUnsafeBufferPointer { frequencies in
@@ -154,19 +174,36 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
                         pool.pointer, query.pointer, keys, values, Int32(kvCache.blockSize), Int32(c.headCount),
                         Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount), starts.baseAddress,
                         lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
-                        1 / Float(c.headDim).squareRoot(), Int32(c.slidingWindow), attention.pointer)
+                        c.attentionScale, Int32(c.slidingWindow(layer: index)), c.attentionLogitSoftcap,
+                        attention.pointer)
                 }
             }
         }
-        matmul(layer.output.weight, attention.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
+        addToResidual(layer.output, attention.pointer, tokens: tokens, norm: layer.postAttentionNorm)
     }
 
     private func mlpBlock(layer: LlamaLayerWeights, index: Int, tokens: Int) {
         let c = config
         rmsNorm(residual.pointer, layer.mlpNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
         linears(gateUp[index], normed.pointer, tokens: tokens)
-        tern_silu_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
-        matmul(layer.down.weight, gate.pointer, tokens: tokens, into: residual.pointer, accumulate: true)
+        if c.family.isGemma {
+            tern_gelu_tanh_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
+        } else {
+            tern_silu_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
+        }
+        addToResidual(layer.down, gate.pointer, tokens: tokens, norm: layer.postMLPNorm)
+    }
+
+    /// residual += x · Wᵀ, or residual += norm(x · Wᵀ) where the block's output has a norm of
+    /// its own (Gemma).
+    private func addToResidual(_ layer: Linear, _ x: UnsafePointer<Float>, tokens: Int, norm: [Float]?) {
+        guard let norm else {
+            matmul(layer.weight, x, tokens: tokens, into: residual.pointer, accumulate: true)
+            return
+        }
+        matmul(layer.weight, x, tokens: tokens, into: projected.pointer)
+        rmsNorm(projected.pointer, norm, into: projected.pointer, rows: tokens, dim: config.hiddenSize)
+        tern_add(residual.pointer, projected.pointer, Int64(tokens * config.hiddenSize))
     }
 
     // MARK: kernels

@@ -13,7 +13,8 @@ public struct Linear: Sendable {
     public var inFeatures: Int { weight.shape[1] }
 }
 
-/// The weights of one decoder layer.
+/// The weights of one decoder layer. Norm weights are stored as the factor they apply:
+/// Gemma's HF (1 + w) already added up.
 public struct LlamaLayerWeights: Sendable {
     public let attentionNorm: [Float]  // [hidden]
     public let query: Linear           // [heads * headDim, hidden]
@@ -21,8 +22,12 @@ public struct LlamaLayerWeights: Sendable {
     public let value: Linear           // [kvHeads * headDim, hidden]
     public let output: Linear          // [hidden, heads * headDim]
     public let queryNorm: [Float]?     // [headDim] (Qwen3)
-    public let keyNorm: [Float]?       // [headDim] (Qwen3)
+    public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3)
+    /// [hidden] on the attention output before the residual add (Gemma)
+    public let postAttentionNorm: [Float]?
     public let mlpNorm: [Float]        // [hidden]
+    /// [hidden] on the MLP output before the residual add (Gemma)
+    public let postMLPNorm: [Float]?
     public let gate: Linear            // [intermediate, hidden]
     public let up: Linear              // [intermediate, hidden]
     public let down: Linear            // [hidden, intermediate]
@@ -44,8 +49,10 @@ public struct LlamaWeights: Sendable {
     public init(store: any WeightStore, config c: ModelConfig, naming: WeightNaming,
                 progress: (Int, Int) -> Void = { _, _ in }) throws {
         self.store = store
+        let gemma = c.family.isGemma
+        func storeName(_ name: String) -> String { naming.storeName(name, sandwichNorms: gemma) }
         func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> TensorData {
-            let tensor = try store.tensor(naming.storeName(name), shape: [rows, columns])
+            let tensor = try store.tensor(storeName(name), shape: [rows, columns])
             guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
                 throw ModelConfigError(source: store.path,
                                        message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
@@ -57,8 +64,13 @@ public struct LlamaWeights: Sendable {
             return tensor
         }
         func vector(_ name: String, _ count: Int) throws -> [Float] {
-            let tensor = try store.tensor(naming.storeName(name), shape: [count])
+            let tensor = try store.tensor(storeName(name), shape: [count])
             return try Self.floats(tensor, source: store.path)
+        }
+        // Gemma's HF norms store w for a factor (1 + w); its GGUF files store 1 + w.
+        let normOffset: Float = gemma && naming == .huggingFace ? 1 : 0
+        func norm(_ name: String, _ count: Int) throws -> [Float] {
+            try vector(name, count).map { $0 + normOffset }
         }
         func linear(_ name: String, _ rows: Int, _ columns: Int, bias: Bool) throws -> Linear {
             Linear(weight: try matrix("\(name).weight", rows, columns),
@@ -70,22 +82,24 @@ public struct LlamaWeights: Sendable {
         for index in 0..<c.layerCount {
             let p = "model.layers.\(index)"
             layers.append(LlamaLayerWeights(
-                attentionNorm: try vector("\(p).input_layernorm.weight", c.hiddenSize),
+                attentionNorm: try norm("\(p).input_layernorm.weight", c.hiddenSize),
                 query: try linear("\(p).self_attn.q_proj", c.qDim, c.hiddenSize, bias: c.family.hasQKVBias),
                 key: try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
                 value: try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
                 output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
-                queryNorm: c.family.hasQKNorm ? try vector("\(p).self_attn.q_norm.weight", c.headDim) : nil,
-                keyNorm: c.family.hasQKNorm ? try vector("\(p).self_attn.k_norm.weight", c.headDim) : nil,
-                mlpNorm: try vector("\(p).post_attention_layernorm.weight", c.hiddenSize),
+                queryNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.q_norm.weight", c.headDim) : nil,
+                keyNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.k_norm.weight", c.headDim) : nil,
+                postAttentionNorm: gemma ? try norm("\(p).post_attention_layernorm.weight", c.hiddenSize) : nil,
+                mlpNorm: try norm("\(p).\(gemma ? "pre_feedforward" : "post_attention")_layernorm.weight", c.hiddenSize),
+                postMLPNorm: gemma ? try norm("\(p).post_feedforward_layernorm.weight", c.hiddenSize) : nil,
                 gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
                 up: try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false),
                 down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)))
             progress(index + 1, c.layerCount)
         }
         self.layers = layers
-        finalNorm = try vector("model.norm.weight", c.hiddenSize)
-        let lmHeadName = naming.storeName("lm_head.weight")
+        finalNorm = try norm("model.norm.weight", c.hiddenSize)
+        let lmHeadName = storeName("lm_head.weight")
         if !c.tieWordEmbeddings || store.contains(lmHeadName) {
             lmHead = try matrix("lm_head.weight", c.vocabularySize, c.hiddenSize)
         } else {

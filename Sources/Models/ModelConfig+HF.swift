@@ -52,10 +52,11 @@ extension ModelConfig {
             slidingWindow: slidingWindow,
             bosTokenID: try ids("bos_token_id").first,
             eosTokenIDs: try ids("eos_token_id"))
+        if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
         try validate(source: source)
     }
 
-    private static func ropeScaling(
+    static func ropeScaling(
         _ rope: JSONValue?, fail: (String) -> ModelConfigError
     ) throws -> RoPEScaling {
         guard let rope, !rope.isNull else { return .none }

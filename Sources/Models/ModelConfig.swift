@@ -19,8 +19,8 @@ public enum RoPEScaling: Sendable, Equatable {
                 originalMaxPositions: Int)
 }
 
-/// The shape and hyper-parameters of a Llama-family decoder, from an HF `config.json` or
-/// from GGUF metadata.
+/// The shape and hyper-parameters of a decoder of one of the `ModelFamily` families, from an
+/// HF `config.json` or from GGUF metadata.
 public struct ModelConfig: Sendable, Equatable {
     public var family: ModelFamily
     public var vocabularySize: Int
@@ -36,13 +36,49 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeStyle: RoPEStyle
     public var maxPositionEmbeddings: Int
     public var tieWordEmbeddings: Bool
-    /// 0 = every layer attends to its whole context.
+    /// 0 = every layer attends to its whole context; else a sliding layer's query at position
+    /// p sees the keys at p - slidingWindow + 1 ... p (HF's and llama.cpp's window).
     public var slidingWindow: Int
     public var bosTokenID: Int32?
     public var eosTokenIDs: [Int32]
+    /// Per layer, whether it is a sliding-window (local) layer; empty = every layer is, when
+    /// `slidingWindow` > 0 (Mistral). Gemma interleaves local and global layers.
+    ///
+    /// The paged KV cache keeps every block of a sequence for every layer: a global layer
+    /// needs them all, and the pages are shared by all layers, so the local layers only skip
+    /// reading keys outside their window. Blocks that fell out of every layer's window could
+    /// be freed only if no layer were global (all-sliding models such as Mistral); Tern does
+    /// not free them early in either case.
+    public var slidingWindowLayers: [Bool] = []
+    /// RoPE base of the sliding layers where it differs from `ropeTheta` (Gemma 3's local
+    /// layers, 10000, unscaled); nil = every layer uses `ropeTheta` and `ropeScaling`.
+    public var localRopeTheta: Double? = nil
+    /// Attention scores are q·k / √queryPreAttentionScalar; nil = / √headDim (Gemma sets it).
+    public var queryPreAttentionScalar: Double? = nil
+    /// If > 0, attention scores become tanh(s / cap) · cap before the softmax (Gemma 2).
+    public var attentionLogitSoftcap: Float = 0
+    /// If > 0, the output logits become tanh(x / cap) · cap (Gemma 2).
+    public var finalLogitSoftcap: Float = 0
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }
+
+    /// The sliding window of `layer`, 0 for a layer that sees its whole context.
+    public func slidingWindow(layer: Int) -> Int {
+        slidingWindowLayers.isEmpty || slidingWindowLayers[layer] ? slidingWindow : 0
+    }
+
+    /// Whether `layer` takes the local RoPE base (`localRopeTheta`).
+    public func usesLocalRope(layer: Int) -> Bool {
+        localRopeTheta != nil && slidingWindow(layer: layer) > 0
+    }
+
+    /// The factor on q·k: `query_pre_attn_scalar ** -0.5` as transformers computes it (in
+    /// double, then float), else 1/√headDim.
+    public var attentionScale: Float {
+        guard let queryPreAttentionScalar else { return 1 / Float(headDim).squareRoot() }
+        return Float(1 / queryPreAttentionScalar.squareRoot())
+    }
 
     /// Checks the numbers against each other, so a bad config fails at load, not mid-forward.
     public func validate(source: String) throws {
@@ -73,6 +109,19 @@ public struct ModelConfig: Sendable, Equatable {
             throw fail("num_attention_heads (\(headCount)) is not a multiple of num_key_value_heads (\(kvHeadCount))")
         }
         if headDim % 2 != 0 { throw fail("head_dim must be even for RoPE, got \(headDim)") }
+        if !slidingWindowLayers.isEmpty && slidingWindowLayers.count != layerCount {
+            throw fail("\(slidingWindowLayers.count) layer types given for \(layerCount) layers")
+        }
+        if let localRopeTheta, !(localRopeTheta > 0 && localRopeTheta.isFinite) {
+            throw fail("local rope theta must be positive, got \(localRopeTheta)")
+        }
+        if let scalar = queryPreAttentionScalar, !(scalar > 0 && scalar.isFinite) {
+            throw fail("query_pre_attn_scalar must be positive, got \(scalar)")
+        }
+        for (name, cap) in [("attn_logit_softcapping", attentionLogitSoftcap),
+                            ("final_logit_softcapping", finalLogitSoftcap)] where !(cap >= 0 && cap.isFinite) {
+            throw fail("\(name) must be positive or absent, got \(cap)")
+        }
         if !(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite) {
             throw fail("rms_norm_eps must be positive, got \(rmsNormEpsilon)")
         }

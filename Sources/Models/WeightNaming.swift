@@ -5,8 +5,10 @@ public enum WeightNaming: Sendable {
     case gguf
 
     /// The store's name for the HF tensor `name` (e.g. `model.layers.3.mlp.up_proj.weight`
-    /// is `blk.3.ffn_up.weight` in GGUF).
-    public func storeName(_ name: String) -> String {
+    /// is `blk.3.ffn_up.weight` in GGUF). With `sandwichNorms` (Gemma), HF's
+    /// `post_attention_layernorm` is the norm on the attention output (`post_attention_norm`),
+    /// not Llama's norm before the MLP (`ffn_norm`, Gemma's `pre_feedforward_layernorm`).
+    public func storeName(_ name: String, sandwichNorms: Bool = false) -> String {
         guard self == .gguf else { return name }
         switch name {
         case "model.embed_tokens.weight": return "token_embd.weight"
@@ -20,6 +22,7 @@ public enum WeightNaming: Sendable {
         guard let dot = rest.firstIndex(of: ".") else { return name }
         let layer = rest[..<dot]
         let tail = String(rest[rest.index(after: dot)...])
+        if sandwichNorms, tail == "post_attention_layernorm.weight" { return "blk.\(layer).post_attention_norm.weight" }
         guard let mapped = Self.layerNames[tail] else { return name }
         return "blk.\(layer).\(mapped)"
     }
@@ -39,5 +42,7 @@ public enum WeightNaming: Sendable {
         "mlp.gate_proj.weight": "ffn_gate.weight",
         "mlp.up_proj.weight": "ffn_up.weight",
         "mlp.down_proj.weight": "ffn_down.weight",
+        "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+        "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
     ]
 }

@@ -18,7 +18,7 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         let logger = modelOptions.makeLogger()
         let model = try modelOptions.load(logger: logger)
-        let chatPrompt = try ChatPrompt(tokenizer: model.tokenizer)
+        let chatPrompt = try ChatPrompt(model: model)
         let llm = try LLM(model: model)
         let params = sampling.params(defaultTemperature: 0.7)
         let opening = system.map { [ChatMessage(role: "system", content: $0)] } ?? []

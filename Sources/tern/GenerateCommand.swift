@@ -33,8 +33,8 @@ struct GenerateCommand: ParsableCommand {
         let speculative = try SpeculativeArgument.parse(speculativeConfig)
         let (model, draft) = try modelOptions.load(logger: logger, speculative: speculative)
         let promptIDs = chat
-            ? try ChatPrompt(tokenizer: model.tokenizer).tokenIDs([ChatMessage(role: "user", content: prompt)],
-                                                                   tokenizer: model.tokenizer)
+            ? try ChatPrompt(model: model).tokenIDs([ChatMessage(role: "user", content: prompt)],
+                                                    tokenizer: model.tokenizer)
             : model.tokenizer.encode(prompt)
         var options = EngineOptions()
         options.speculative = speculative

@@ -160,7 +160,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxBodyBytes = maxBodyBytes
         configuration.maxN = maxN
         configuration.enableAutoToolChoice = enableAutoToolChoice
-        let parserName = toolCallParser ?? engine.modelInfo.tokenizer.chatTemplate.flatMap(ToolParsers.detect(chatTemplate:))
+        let parserName = toolCallParser ?? loaded.chatTemplate.flatMap(ToolParsers.detect(chatTemplate:))
         configuration.toolCallParser = parserName.flatMap(ToolParsers.parser(named:))
         configuration.reasoningParser = reasoningParser.flatMap(ReasoningParsers.parser(named:))
         if enableAutoToolChoice {

@@ -36,6 +36,10 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Launch every kernel of every step instead of replaying CUDA graphs for decode steps (--device cuda).")
     var enforceEager = false
 
+    @Option(help: ArgumentHelp("A chat template to use instead of the model's own: a file, or the template itself.",
+                               valueName: "file-or-template"))
+    var chatTemplate: String?
+
     @Option(name: [.customLong("log-level"), .customLong("uvicorn-log-level")],
             help: "Log level: trace, debug, info, notice, warning, error (--uvicorn-log-level is vLLM's spelling).")
     var logLevel: Logger.Level = .warning
@@ -68,7 +72,13 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(logger: Logger) throws -> LoadedModel {
-        try LoadedModel(model, options: loadOptions, logger: logger)
+        var options = loadOptions
+        // As vLLM: a path that names a file is read, anything else is the template itself.
+        if let chatTemplate {
+            options.chatTemplate = FileManager.default.fileExists(atPath: chatTemplate)
+                ? try String(contentsOfFile: chatTemplate, encoding: .utf8) : chatTemplate
+        }
+        return try LoadedModel(model, options: options, logger: logger)
     }
 
     /// The model, and the draft model that `speculative` names (method draft_model). On a GPU

@@ -60,7 +60,7 @@ import Testing
                      seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
     }
 
-    static func reference(_ b: Batch, scale: Double, window: Int,
+    static func reference(_ b: Batch, scale: Double, window: Int, softcap: Double = 0,
                           sequences: [(qLen: Int, seqLen: Int)] = sequences) -> [Double] {
         let hd = b.headDim, nHeads = b.nHeads, kvDim = b.nKVHeads * hd, group = nHeads / b.nKVHeads
         var out: [Double] = []
@@ -79,7 +79,7 @@ import Testing
                                 for t in first...pos {
                                     var dot = 0.0
                                     for d in 0..<hd { dot += Double(q[qBase + d]) * Double(keys[t * kvDim + kvOffset + d]) }
-                                    scores.append(dot * scale)
+                                    scores.append(softcap > 0 ? tanh(dot * scale / softcap) * softcap : dot * scale)
                                 }
                                 let top = scores.max()!
                                 for i in scores.indices { scores[i] = exp(scores[i] - top) }
@@ -120,11 +120,28 @@ import Testing
                                      Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
                                      Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
                                      batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), &out)
+                                     Float(scale), Int32(window), 0, &out)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(path) block \(blockSize) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
             }
         }
+    }
+
+    /// Gemma 2's soft-capped scores (a cap small enough to bite), with and without a window.
+    @Test(arguments: [(16, 6, 2, 64, 0), (4, 8, 4, 32, 7)])
+    func softcappedAttentionMatchesNaiveSoftmax(blockSize: Int, nHeads: Int, nKVHeads: Int, headDim: Int, window: Int) throws {
+        let batch = Self.makeBatch(blockSize: blockSize, nHeads: nHeads, nKVHeads: nKVHeads, headDim: headDim,
+                                   seed: UInt64(77 + window))
+        let scale = 2 / Double(headDim).squareRoot()
+        let want = Self.reference(batch, scale: scale, window: window, softcap: 1.5)
+        let pool = try #require(tern_pool_create(3))
+        defer { tern_pool_destroy(pool) }
+        var out = [Float](repeating: .nan, count: want.count)
+        tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
+                             Int32(headDim), Int32(Self.sequences.count), batch.queryStart, batch.seqLens,
+                             batch.blockTable, Int32(batch.maxBlocks), Float(scale), Int32(window), 1.5, &out)
+        let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
+        #expect(err < 1e-5, "window \(window): error \(err)")
     }
 
     /// Decode of one or two long sequences: too few work items for the threads, so each
@@ -142,7 +159,7 @@ import Testing
                 var out = [Float](repeating: .nan, count: want.count)
                 tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, 16, 9, 3, 64, Int32(sequences.count),
                                      batch.queryStart, batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), &out)
+                                     Float(scale), Int32(window), 0, &out)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(sequences) window \(window) threads \(threads): error \(err)")
             }

@@ -47,5 +47,30 @@ import Testing
         #expect(naming.storeName("model.embed_tokens.weight") == "token_embd.weight")
         #expect(naming.storeName("lm_head.weight") == "output.weight")
         #expect(WeightNaming.huggingFace.storeName("lm_head.weight") == "lm_head.weight")
+        // Gemma's sandwich norms: the post-attention norm is not Llama's pre-MLP norm.
+        #expect(naming.storeName("model.layers.2.post_attention_layernorm.weight") == "blk.2.ffn_norm.weight")
+        #expect(naming.storeName("model.layers.2.post_attention_layernorm.weight", sandwichNorms: true)
+                    == "blk.2.post_attention_norm.weight")
+        #expect(naming.storeName("model.layers.2.pre_feedforward_layernorm.weight", sandwichNorms: true)
+                    == "blk.2.ffn_norm.weight")
+        #expect(naming.storeName("model.layers.2.post_feedforward_layernorm.weight", sandwichNorms: true)
+                    == "blk.2.post_ffw_norm.weight")
+    }
+
+    /// transformers 4's Gemma 3 keys (rope_local_base_freq, sliding_window_pattern) and its
+    /// defaults for what a config leaves out.
+    @Test func readsOlderGemmaKeysAndDefaults() throws {
+        let gemma3 = try config(#"{"architectures": ["Gemma3ForCausalLM"], "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 12, "num_attention_heads": 4, "vocab_size": 128, "head_dim": 32, "rope_theta": 1000000, "rope_local_base_freq": 10000, "sliding_window": 512, "sliding_window_pattern": 6, "rope_scaling": {"rope_type": "linear", "factor": 8.0}}"#)
+        #expect(gemma3.family == .gemma3 && gemma3.tieWordEmbeddings)
+        #expect((0..<12).filter { gemma3.slidingWindow(layer: $0) == 0 } == [5, 11])
+        #expect(gemma3.usesLocalRope(layer: 0) && !gemma3.usesLocalRope(layer: 5))
+        #expect(gemma3.ropeScaling == .linear(factor: 8) && gemma3.localRopeTheta == 10000)
+        #expect(gemma3.attentionScale == 1.0 / 16 && gemma3.attentionLogitSoftcap == 0)
+        let gemma2 = try config(#"{"model_type": "gemma2", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 4, "num_attention_heads": 4, "vocab_size": 128}"#)
+        #expect((0..<4).map { gemma2.slidingWindow(layer: $0) } == [4096, 0, 4096, 0])
+        #expect(gemma2.attentionLogitSoftcap == 50 && gemma2.finalLogitSoftcap == 30 && gemma2.localRopeTheta == nil)
+        #expect { try config(#"{"model_type": "gemma2", \#(base), "hidden_activation": "relu"}"#) } throws: {
+            "\($0)".contains("hidden_activation")
+        }
     }
 }

@@ -15,14 +15,25 @@ import Testing
 
     static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     static let references: [String: Reference] = {
-        let data = try! Data(contentsOf: fixtures.appendingPathComponent("tiny_models_reference.json"))
-        return try! JSONDecoder().decode([String: Reference].self, from: data)
+        ["tiny_models_reference.json", "tiny_gemma_reference.json"].reduce(into: [:]) { all, file in
+            let data = try! Data(contentsOf: fixtures.appendingPathComponent(file))
+            all.merge(try! JSONDecoder().decode([String: Reference].self, from: data)) { $1 }
+        }
     }()
 
     static func load(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
         let folder = try HFModelFolder(path: fixtures.appendingPathComponent(name).path)
         let config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
         let weights = try LlamaWeights(store: try folder.openWeights(), config: config, naming: .huggingFace)
+        return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
+                                 blockCount: 32, blockSize: blockSize)
+    }
+
+    /// A tiny model written as a GGUF file (`name`.gguf in the fixtures).
+    static func loadGGUF(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
+        let file = try GGUFFile(path: fixtures.appendingPathComponent(name + ".gguf").path)
+        let config = try ModelConfig(gguf: file)
+        let weights = try LlamaWeights(store: file, config: config, naming: .gguf)
         return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
                                  blockCount: 32, blockSize: blockSize)
     }
@@ -57,16 +68,38 @@ import Testing
         return worst
     }
 
-    @Test(arguments: ["tiny-llama3", "tiny-llama-bf16-sharded", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"])
+    @Test(arguments: ["tiny-llama3", "tiny-llama-bf16-sharded", "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
+                      "tiny-gemma2", "tiny-gemma3"])
     func logitsMatchTransformers(name: String) throws {
         let reference = try #require(Self.references[name])
         let model = try Self.load(name)
-        #expect(model.config.family.rawValue == reference.model_type)
+        #expect(model.config.family == ModelFamily.resolve(architecture: reference.model_type))
         let whole = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [reference.input_ids.count])
         #expect(Self.maxRelativeError(whole, reference.logits) < 1e-4)
         // The same positions through the paged cache: a prompt chunk, decodes, more chunks.
         let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
         #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
+    }
+
+    /// Tiny Gemma 2 as llama.cpp's converter writes it (norms as 1 + w, `gemma2.*` soft-cap and
+    /// window keys, the layer pattern implied): the same logits as from its HF folder.
+    @Test func gemma2FromGGUFMatchesTransformers() throws {
+        let reference = try #require(Self.references["tiny-gemma2"])
+        let model = try Self.loadGGUF("tiny-gemma2")
+        #expect(model.config.family == .gemma2 && model.config.attentionLogitSoftcap == 2 && model.config.finalLogitSoftcap == 3)
+        let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
+        #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
+    }
+
+    /// The tiny Gemmas' windows (5 tokens) are shorter than the input, and both have global layers.
+    @Test func gemmaLayerTypesAreRead() throws {
+        let gemma3 = try Self.load("tiny-gemma3").config
+        #expect(gemma3.slidingWindow == 5 && (0..<6).map { gemma3.slidingWindow(layer: $0) } == [5, 5, 5, 5, 5, 0])
+        #expect(gemma3.localRopeTheta == 10000 && gemma3.ropeTheta == 1_000_000 && gemma3.ropeScaling == .linear(factor: 2))
+        #expect(gemma3.attentionScale == Float(1 / 24.0.squareRoot()) && gemma3.tieWordEmbeddings)
+        let gemma2 = try Self.load("tiny-gemma2").config
+        #expect((0..<4).map { gemma2.slidingWindow(layer: $0) } == [5, 0, 5, 0] && gemma2.localRopeTheta == nil)
+        #expect(gemma2.attentionLogitSoftcap == 2 && gemma2.finalLogitSoftcap == 3)
     }
 
     @Test func llama3RopeScalingIsApplied() throws {
