@@ -12,19 +12,25 @@
 /// tile) can cost much less than one of 5, and bandwidth-bound GPU steps hardly grow with T,
 /// while a compute-bound batch (many requests) gains nothing from drafts — the off-switch.
 ///
-/// A request that stops drafting drifts back towards the prior, so that it tries again now
-/// and then; `adaptive: false` always drafts the full k.
+/// A new request starts from the acceptance of all requests lately, and one that stops
+/// drafting drifts back towards it, so that it tries again now and then; `adaptive: false`
+/// always drafts the full k.
 public final class SpeculationPolicy {
     public let maxDraftTokens: Int
     public let adaptive: Bool
-    /// Acceptance assumed before a request's first verification.
+    /// Acceptance assumed before the engine's first verification.
     public static let priorAcceptance = 0.6
+    /// Weight of the latest position verified in the engine-wide acceptance.
+    static let globalRate = 0.02
     /// Weight of the latest position verified in a request's acceptance.
     static let acceptanceRate = 0.1
     /// How far an idle request's acceptance moves back towards the prior per step.
     static let recoveryRate = 0.02
 
     private var acceptance: [String: Double] = [:]
+    /// Acceptance over all requests lately: where a new request starts and an idle one returns,
+    /// so that a workload whose drafts fail stops drafting for new requests too.
+    public private(set) var globalAcceptance = SpeculationPolicy.priorAcceptance
     private var cost = StepCostModel()
 
     public init(maxDraftTokens: Int, adaptive: Bool = true) {
@@ -36,7 +42,7 @@ public final class SpeculationPolicy {
     public var stepCost: (fixed: Double, perToken: Double) { cost.coefficients }
 
     /// A request's acceptance estimate, in [0, 1].
-    public func acceptanceRate(of requestID: String) -> Double { acceptance[requestID] ?? Self.priorAcceptance }
+    public func acceptanceRate(of requestID: String) -> Double { acceptance[requestID] ?? globalAcceptance }
 
     /// Draft lengths for the step's candidates (requests that decode and may draft), given the
     /// tokens the step feeds besides drafts (`baseTokens`: its decodes and prompt chunks).
@@ -73,15 +79,17 @@ public final class SpeculationPolicy {
         var rate = acceptanceRate(of: requestID)
         // Positions reached: the accepted ones and the first rejected one, if any.
         for position in 0 ..< min(accepted + 1, drafted) {
-            rate += Self.acceptanceRate * ((position < accepted ? 1 : 0) - rate)
+            let outcome: Double = position < accepted ? 1 : 0
+            rate += Self.acceptanceRate * (outcome - rate)
+            globalAcceptance += Self.globalRate * (outcome - globalAcceptance)
         }
         acceptance[requestID] = rate
     }
 
-    /// A step in which the request had no drafts: its estimate recovers towards the prior.
+    /// A step in which the request had no drafts: its estimate recovers towards the engine's.
     public func recordIdle(_ requestID: String) {
         guard let rate = acceptance[requestID] else { return }
-        acceptance[requestID] = rate + Self.recoveryRate * (Self.priorAcceptance - rate)
+        acceptance[requestID] = rate + Self.recoveryRate * (globalAcceptance - rate)
     }
 
     /// Records a step's forward pass: `tokens` fed in `seconds`.

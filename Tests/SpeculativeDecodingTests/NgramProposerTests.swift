@@ -86,11 +86,17 @@ struct SpeculationPolicyTests {
         #expect(policy.acceptanceRate(of: "r") > 0.95)
         for _ in 0 ..< 40 { policy.recordVerification("r", drafted: 4, accepted: 0) }
         #expect(policy.acceptanceRate(of: "r") < 0.05)
-        // Idle steps bring it back towards the prior, so drafting is tried again.
+        // Idle steps bring it back towards the engine-wide rate, so drafting is tried again;
+        // a new request starts there.
+        let global = policy.globalAcceptance
+        #expect(global > 0.3 && global < 0.8)
         for _ in 0 ..< 200 { policy.recordIdle("r") }
-        #expect(abs(policy.acceptanceRate(of: "r") - SpeculationPolicy.priorAcceptance) < 0.05)
+        #expect(abs(policy.acceptanceRate(of: "r") - global) < 0.05)
         policy.forget("r")
-        #expect(policy.acceptanceRate(of: "r") == SpeculationPolicy.priorAcceptance)
+        #expect(policy.acceptanceRate(of: "r") == global)
+        // Requests whose drafts keep failing teach new ones not to draft.
+        for index in 0 ..< 20 { for _ in 0 ..< 10 { policy.recordVerification("bad\(index)", drafted: 2, accepted: 0) } }
+        #expect(policy.acceptanceRate(of: "new") < 0.05)
     }
 
     @Test func cheapTokensDraftLongCostlyTokensDraftNothing() {
