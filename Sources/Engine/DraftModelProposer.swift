@@ -54,14 +54,14 @@ final class DraftModelProposer {
             guard !active.isEmpty else { break }
             let maxBlocks = active.lazy.map { self.states[$0.id]!.blocks.count }.max() ?? 0
             batch.reset(maxBlocksPerSequence: maxBlocks)
-            for item in active {
-                let token = round == 0 ? item.tokens[item.tokens.count - 1] : drafts[item.id]![round - 1]
+            let fed = active.map { round == 0 ? $0.tokens[$0.tokens.count - 1] : drafts[$0.id]![round - 1] }
+            for (item, token) in zip(active, fed) {
                 batch.append(tokens: CollectionOfOne(token), start: item.tokens.count - 1 + round,
                              blocks: states[item.id]!.blocks, blockSize: model.blockSize, wantsLogits: true)
             }
             let next = try greedy(batch)
             for (index, item) in active.enumerated() {
-                states[item.id]!.sequence.append(round == 0 ? item.tokens[item.tokens.count - 1] : drafts[item.id]![round - 1])
+                states[item.id]!.sequence.append(fed[index])
                 drafts[item.id, default: []].append(next[index])
             }
             round += 1
