@@ -23,13 +23,11 @@ extension ModelRunner {
             guard let state = request(scheduled.requestID), p.logprobs == nil, p.allowedTokenIDs == nil else { return nil }
             if !scheduled.draftTokenIDs.isEmpty {
                 // Greedy drafts need only each row's argmax; anything else is verified on the host.
-                guard p.temperature == 0, p.logitBias.isEmpty, state.outputTokenIDs.count >= p.minTokens,
-                      p.repetitionPenalty == 1, p.presencePenalty == 0, p.frequencyPenalty == 0,
-                      p.badWordsTokenIDs.isEmpty else { return nil }
+                guard p.temperature == 0, !Self.hasProcessors(p, outputCount: state.outputTokenIDs.count) else { return nil }
                 for _ in 0 ... scheduled.draftTokenIDs.count { rows.append(DeviceSamplingRow(temperature: 0, key: 0)) }
                 continue
             }
-            let key = seed(scheduled.requestID) &+ UInt64(state.outputTokenIDs.count) &* 0x9E37_79B9_7F4A_7C15
+            let key = Sampler.streamKey(seed: seed(scheduled.requestID), outputIndex: state.outputTokenIDs.count)
             let topK = p.topK > 0 && p.topK < vocabulary ? Int32(p.topK) : 0
             rows.append(DeviceSamplingRow(temperature: p.temperature, key: key, topK: topK, topP: p.topP, minP: p.minP))
             Self.appendAdjustments(&adjustments, row: Int32(rows.count - 1), params: p, state: state,
@@ -38,12 +36,18 @@ extension ModelRunner {
         return (rows, adjustments)
     }
 
+    /// Whether a row of a request with `outputCount` tokens so far has a logit processor to
+    /// apply (bias, min-tokens masking, a penalty, bad words), now or at a later position.
+    static func hasProcessors(_ p: SamplingParams, outputCount: Int) -> Bool {
+        !p.logitBias.isEmpty || outputCount < p.minTokens || p.repetitionPenalty != 1
+            || p.presencePenalty != 0 || p.frequencyPenalty != 0 || !p.badWordsTokenIDs.isEmpty
+    }
+
     /// The host sampler's processors for one row as per-token adjustments, one per token.
     static func appendAdjustments(_ adjustments: inout [LogitAdjustment], row: Int32, params p: SamplingParams,
                                   state: Request, vocabulary: Int) {
         // Most rows have no processor: no per-step work for them.
-        guard !p.logitBias.isEmpty || state.outputTokenIDs.count < p.minTokens || p.repetitionPenalty != 1
-              || p.presencePenalty != 0 || p.frequencyPenalty != 0 || !p.badWordsTokenIDs.isEmpty else { return }
+        guard hasProcessors(p, outputCount: state.outputTokenIDs.count) else { return }
         var byToken: [Int32: LogitAdjustment] = [:]
         func touch(_ token: Int32, _ change: (inout LogitAdjustment) -> Void) {
             guard token >= 0, Int(token) < vocabulary else { return }

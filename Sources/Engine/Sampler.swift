@@ -71,7 +71,12 @@ public struct Sampler {
     /// The random stream of a request's output token `outputIndex`: its seed mixed with the
     /// index alone, so that a seed repeats its draws.
     static func generator(seed: UInt64, outputIndex: Int) -> SplitMix64 {
-        SplitMix64(seed: seed &+ UInt64(outputIndex) &* 0x9E37_79B9_7F4A_7C15)
+        SplitMix64(seed: streamKey(seed: seed, outputIndex: outputIndex))
+    }
+
+    /// The key of that stream (what the device sampler draws from too).
+    static func streamKey(seed: UInt64, outputIndex: Int) -> UInt64 {
+        seed &+ UInt64(outputIndex) &* 0x9E37_79B9_7F4A_7C15
     }
 
     /// Sets every token the mask does not allow to -inf; false when no finite logit is left.
