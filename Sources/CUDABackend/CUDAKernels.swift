@@ -3,7 +3,7 @@
 public final class CUDAKernels {
     let device: CUDADevice
     private let functions: [String: CUhandle]
-    private let embeddingFunction, rmsNormFunction, qkvRopeFunction, siluMulFunction: CUhandle
+    private let embeddingFunction, rmsNormFunction, rmsNormAddFunction, qkvRopeFunction, siluMulFunction: CUhandle
     private let attentionFunction, gemvFunction, sampleFunction, tiledAttentionFunction: CUhandle
     private let mmaAttentionFunctions: [Int: CUhandle]
     private let sampleFinishFunction: CUhandle
@@ -44,6 +44,7 @@ public final class CUDAKernels {
         }
         embeddingFunction = try function("tern_embedding")
         rmsNormFunction = try function("tern_rmsnorm")
+        rmsNormAddFunction = try function("tern_rmsnorm_add")
         qkvRopeFunction = try function("tern_qkv_rope_cache")
         siluMulFunction = try function("tern_silu_mul")
         attentionFunction = try function("tern_attention_partial")
@@ -66,11 +67,13 @@ public final class CUDAKernels {
         loadSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
     }
 
-    /// out [tokens, hidden] f32 = table [vocab, hidden] bf16 rows `ids` [tokens] i32.
-    public func embedding(table: CUdeviceptr, ids: CUdeviceptr, out: CUdeviceptr, tokens: Int, hidden: Int) throws {
+    /// out [tokens, hidden] f32 = table [vocab, hidden] bf16 rows `ids` [tokens] i32, times
+    /// `scale` (Gemma scales its embeddings by √hidden).
+    public func embedding(table: CUdeviceptr, ids: CUdeviceptr, out: CUdeviceptr, tokens: Int, hidden: Int,
+                          scale: Float = 1) throws {
         try device.launch(embeddingFunction, name: "tern_embedding", grid: (tokens, 1, 1), block: (256, 1, 1),
                           overlapsPrevious: false,
-                          .pointer(table), .pointer(ids), .pointer(out), .int32(Int32(hidden)))
+                          .pointer(table), .pointer(ids), .pointer(out), .int32(Int32(hidden)), .float(scale))
     }
 
     /// out [count, dim] bf16 = RMSNorm of input [*, dim] f32 rows (`rows` [count] i32 picks
@@ -81,6 +84,15 @@ public final class CUDAKernels {
                           block: (dim >= 4096 ? 512 : 256, 1, 1),
                           .pointer(input), .pointer(rows ?? 0), .pointer(weight), .pointer(out), .int32(Int32(dim)),
                           .float(eps))
+    }
+
+    /// residual [count, dim] f32 += RMSNorm(input [count, dim] f32) · weight [dim] f32 (a
+    /// block's output normalised before the residual add: Gemma's sandwich norms).
+    public func rmsNormAdd(input: CUdeviceptr, weight: CUdeviceptr, residual: CUdeviceptr, count: Int, dim: Int,
+                           eps: Float) throws {
+        try device.launch(rmsNormAddFunction, name: "tern_rmsnorm_add", grid: (count, 1, 1),
+                          block: (dim >= 4096 ? 512 : 256, 1, 1),
+                          .pointer(input), .pointer(weight), .pointer(residual), .int32(Int32(dim)), .float(eps))
     }
 
     /// From qkv [tokens, (heads + 2 kvHeads) · headDim] f32: query [tokens, heads, headDim] bf16,
@@ -100,12 +112,14 @@ public final class CUDAKernels {
                           .int32(Int32(headDim)), .int32(Int32(rotaryDim)), .int32(neox ? 1 : 0), .float(eps))
     }
 
-    /// out [tokens, intermediate] bf16 = silu(gate) · up from gateUp [tokens, 2 · intermediate] bf16.
-    public func siluMul(gateUp: CUdeviceptr, out: CUdeviceptr, tokens: Int, intermediate: Int) throws {
+    /// out [tokens, intermediate] bf16 = act(gate) · up from gateUp [tokens, 2 · intermediate]
+    /// bf16, act SiLU or, with `gelu`, tanh-approximated GELU (GeGLU).
+    public func siluMul(gateUp: CUdeviceptr, out: CUdeviceptr, tokens: Int, intermediate: Int, gelu: Bool = false) throws {
         let total = tokens * intermediate
         let blocks = min((total + 255) / 256, device.multiprocessorCount * 16)
         try device.launch(siluMulFunction, name: "tern_silu_mul", grid: (blocks, 1, 1), block: (256, 1, 1),
-                          .pointer(gateUp), .pointer(out), .int32(Int32(intermediate)), .int64(Int64(total)))
+                          .pointer(gateUp), .pointer(out), .int32(Int32(intermediate)), .int64(Int64(total)),
+                          .int32(gelu ? 1 : 0))
     }
 
     /// `y [tokens, n] (+)= x [tokens, k] · wᵀ` with x, w [n, k] bf16, for at most
@@ -118,16 +132,17 @@ public final class CUDAKernels {
                           .int32(Int32(tokens)), .int32(outputF32 ? 1 : 0), .int32(accumulate ? 1 : 0))
     }
 
-    /// The gate/up GEMV and the SiLU in one launch, for at most `gemvMaxTokens` tokens:
-    /// out [tokens, intermediate] bf16 = silu(x · gateᵀ) · (x · upᵀ) with x [tokens, k] bf16 and
-    /// gateUp [2 · intermediate, k] bf16 (gate rows first); intermediate a multiple of 4, k of 8.
+    /// The gate/up GEMV and the activation in one launch, for at most `gemvMaxTokens` tokens:
+    /// out [tokens, intermediate] bf16 = act(x · gateᵀ) · (x · upᵀ) with x [tokens, k] bf16 and
+    /// gateUp [2 · intermediate, k] bf16 (gate rows first); intermediate a multiple of 4, k of 8;
+    /// act SiLU or, with `gelu`, tanh-approximated GELU.
     public func gemvSilu(gateUp: CUdeviceptr, input: CUdeviceptr, out: CUdeviceptr, tokens: Int, intermediate: Int,
-                         k: Int) throws {
+                         k: Int, gelu: Bool = false) throws {
         precondition(tokens <= Self.gemvMaxTokens && k % 8 == 0 && intermediate % 4 == 0,
                      "gemvSilu takes at most 4 tokens, k % 8 == 0 and intermediate % 4 == 0")
         try device.launch(gemvSiluFunction, name: "tern_gemv_silu", grid: (intermediate / 4, 1, 1), block: (256, 1, 1),
                           .pointer(gateUp), .pointer(input), .pointer(out), .int32(Int32(intermediate)),
-                          .int32(Int32(k)), .int32(Int32(tokens)))
+                          .int32(Int32(k)), .int32(Int32(tokens)), .int32(gelu ? 1 : 0))
     }
 
     /// ids [rows] i32 from logits [rows, vocab] f32: greedy where temperatures [rows] f32 is 0,
@@ -188,14 +203,13 @@ public final class CUDAKernels {
     public func tiledAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
                                queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
                                tiles: CUdeviceptr, tileCount: Int, maxBlocks: Int, blockSize: Int, heads: Int,
-                               kvHeads: Int, headDim: Int, slidingWindow: Int, out: CUdeviceptr) throws {
+                               kvHeads: Int, headDim: Int, slidingWindow: Int, scale: Float, out: CUdeviceptr) throws {
         try device.launch(tiledAttentionFunction, name: "tern_attention_tiled", grid: (tileCount, kvHeads, 1),
                           block: (128, 1, 1), sharedBytes: Self.tiledAttentionSharedBytes(headDim: headDim),
                           .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
                           .pointer(sequenceLengths), .pointer(blockTable), .pointer(tiles), .int32(Int32(maxBlocks)),
                           .int32(Int32(blockSize)), .int32(Int32(heads)), .int32(Int32(kvHeads)),
-                          .int32(Int32(headDim)), .float(1 / Float(headDim).squareRoot()),
-                          .int32(Int32(slidingWindow)), .pointer(out))
+                          .int32(Int32(headDim)), .float(scale), .int32(Int32(slidingWindow)), .pointer(out))
     }
 
     /// How many pieces `pagedAttention` cuts each (token, KV head)'s keys into: enough blocks
@@ -230,7 +244,7 @@ public final class CUDAKernels {
     public func pagedAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
                                queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
                                tokens: Int, sequences: Int, maxBlocks: Int, partitions: Int, blockSize: Int,
-                               heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int,
+                               heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int, scale: Float,
                                partials: AttentionPartials, out: CUdeviceptr) throws {
         precondition(partitions >= 1 && partitions <= Self.maximumPartitions
                      && tokens * heads * partitions <= max(partials.capacity, tokens * heads),
@@ -243,7 +257,7 @@ public final class CUDAKernels {
                           .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
                           .pointer(sequenceLengths), .pointer(blockTable), .int32(Int32(sequences)),
                           .int32(Int32(maxBlocks)), .int32(Int32(blockSize)), .int32(Int32(heads)),
-                          .int32(Int32(kvHeads)), .int32(Int32(headDim)), .float(1 / Float(headDim).squareRoot()),
+                          .int32(Int32(kvHeads)), .int32(Int32(headDim)), .float(scale),
                           .int32(Int32(slidingWindow)), .int32(Int32(Self.minimumKeysPerPartition)),
                           .pointer(partials.values.address), .pointer(partials.maxima.address),
                           .pointer(partials.sums.address), .pointer(partials.counters.address), .pointer(out))
@@ -253,7 +267,7 @@ public final class CUDAKernels {
     public func mmaAttention(query: CUdeviceptr, keyCache: CUdeviceptr, valueCache: CUdeviceptr,
                              queryStart: CUdeviceptr, sequenceLengths: CUdeviceptr, blockTable: CUdeviceptr,
                              tiles: CUdeviceptr, tileCount: Int, maxBlocks: Int, blockSize: Int, heads: Int,
-                             kvHeads: Int, headDim: Int, slidingWindow: Int, out: CUdeviceptr) throws {
+                             kvHeads: Int, headDim: Int, slidingWindow: Int, scale: Float, out: CUdeviceptr) throws {
         guard let function = mmaAttentionFunctions[headDim] else {
             throw CUDAError.unsupported("no tensor-core attention kernel for head_dim \(headDim)")
         }
@@ -263,7 +277,7 @@ public final class CUDAKernels {
                           .pointer(query), .pointer(keyCache), .pointer(valueCache), .pointer(queryStart),
                           .pointer(sequenceLengths), .pointer(blockTable), .pointer(tiles), .int32(Int32(maxBlocks)),
                           .int32(Int32(blockSize)), .int32(Int32(heads)), .int32(Int32(kvHeads)),
-                          .float(log2e / Float(headDim).squareRoot()), .int32(Int32(slidingWindow)), .pointer(out))
+                          .float(log2e * scale), .int32(Int32(slidingWindow)), .pointer(out))
     }
 }
 

@@ -1,12 +1,14 @@
 extension KernelSource {
-    /// Embedding gather, RMSNorm, Q/K/V post-processing with the cache write, SwiGLU.
+    /// Embedding gather, RMSNorm, Q/K/V post-processing with the cache write, SwiGLU / GeGLU.
     static let elementwise = #"""
-// out [T, hidden] f32 = table[ids[t]] (bf16 rows). grid T, any block.
-extern "C" __global__ void tern_embedding(const bf16_t *table, const int *ids, float *out, int hidden) {
+// out [T, hidden] f32 = table[ids[t]] (bf16 rows) * scale (1, or Gemma's sqrt(hidden)).
+// grid T, any block.
+extern "C" __global__ void tern_embedding(const bf16_t *table, const int *ids, float *out, int hidden,
+                                          float scale) {
     tern_grid_dependency();
     const long long t = blockIdx.x;
     const bf16_t *row = table + (long long)ids[t] * hidden;
-    for (int i = threadIdx.x; i < hidden; i += blockDim.x) out[t * hidden + i] = bf16_to_float(row[i]);
+    for (int i = threadIdx.x; i < hidden; i += blockDim.x) out[t * hidden + i] = bf16_to_float(row[i]) * scale;
 }
 
 // out [R, dim] bf16 = RMSNorm(x[rows ? rows[r] : r]) * weight, in f32 like transformers.
@@ -21,6 +23,21 @@ extern "C" __global__ void tern_rmsnorm(const float *x, const int *rows, const f
     for (int i = threadIdx.x; i < dim; i += blockDim.x) sum += in[i] * in[i];
     const float inv = rsqrtf(block_reduce(sum, scratch, false) / (float)dim + eps);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) out[r * dim + i] = float_to_bf16(weight[i] * (in[i] * inv));
+}
+
+// residual [R, dim] f32 += RMSNorm(x [R, dim] f32) * weight: a block's output normalised
+// before it joins the residual (Gemma's post-attention and post-MLP norms). grid R, block a
+// multiple of 32.
+extern "C" __global__ void tern_rmsnorm_add(const float *x, const float *weight, float *residual, int dim,
+                                            float eps) {
+    tern_grid_dependency();
+    __shared__ float scratch[32];
+    const long long r = blockIdx.x;
+    const float *in = x + r * dim;
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) sum += in[i] * in[i];
+    const float inv = rsqrtf(block_reduce(sum, scratch, false) / (float)dim + eps);
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) residual[r * dim + i] += weight[i] * (in[i] * inv);
 }
 
 // Per token: adds the Q/K/V bias (Qwen2), normalises each Q and K head (Qwen3), rotates Q
@@ -96,15 +113,17 @@ extern "C" __global__ void tern_qkv_rope_cache(
     }
 }
 
-// out [T, inter] bf16 = silu(gate) * up, with gate_up [T, 2 * inter] bf16 (gate first).
-extern "C" __global__ void tern_silu_mul(const bf16_t *gate_up, bf16_t *out, int inter, long long total) {
+// out [T, inter] bf16 = act(gate) * up, with gate_up [T, 2 * inter] bf16 (gate first); act is
+// SiLU, or with gelu set the tanh-approximated GELU (Gemma's GeGLU).
+extern "C" __global__ void tern_silu_mul(const bf16_t *gate_up, bf16_t *out, int inter, long long total,
+                                         int gelu) {
     tern_grid_dependency();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
          i += (long long)gridDim.x * blockDim.x) {
         const long long t = i / inter, j = i % inter;
         const float g = bf16_to_float(gate_up[t * 2 * inter + j]);
         const float u = bf16_to_float(gate_up[t * 2 * inter + inter + j]);
-        out[i] = float_to_bf16(g / (1.0f + expf(-g)) * u);
+        out[i] = float_to_bf16(gated_activation(g, gelu) * u);
     }
 }
 

@@ -85,12 +85,13 @@ extern "C" __global__ void __launch_bounds__(256) tern_gemv(const bf16_t *w, con
     }
 }
 
-// The gate/up GEMV and the SiLU in one: out [tokens, inter] bf16 = silu(x·gateᵀ) · (x·upᵀ)
+// The gate/up GEMV and the activation in one: out [tokens, inter] bf16 = act(x·gateᵀ) · (x·upᵀ),
+// act SiLU or (gelu set) tanh-GELU,
 // with w = [gate; up] [2 inter, k] bf16. Block b: warps 0-3 take gate rows 4b..4b+3, warps 4-7
 // the same up rows; both are rounded to bf16 first, as the separate kernels store them.
 // inter a multiple of 4, k of 8, tokens <= 4. grid inter / 4, block 256.
 extern "C" __global__ void __launch_bounds__(256) tern_gemv_silu(const bf16_t *w, const bf16_t *x, bf16_t *out,
-                                                                 int inter, int k, int tokens) {
+                                                                 int inter, int k, int tokens, int gelu) {
     __shared__ float results[8][TERN_GEMV_MAX_TOKENS];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int row = (warp < 4 ? 0 : inter) + blockIdx.x * 4 + (warp & 3);
@@ -106,7 +107,7 @@ extern "C" __global__ void __launch_bounds__(256) tern_gemv_silu(const bf16_t *w
     if (threadIdx.x < 4 * tokens) {
         const int p = threadIdx.x & 3, t = threadIdx.x >> 2;
         const float g = results[p][t], u = results[4 + p][t];
-        out[(long long)t * inter + blockIdx.x * 4 + p] = float_to_bf16(g / (1.0f + expf(-g)) * u);
+        out[(long long)t * inter + blockIdx.x * 4 + p] = float_to_bf16(gated_activation(g, gelu) * u);
     }
 }
 

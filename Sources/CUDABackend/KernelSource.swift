@@ -8,7 +8,7 @@
 public enum KernelSource {
     /// Every kernel's entry point, as looked up in the compiled module.
     public static let functionNames = [
-        "tern_embedding", "tern_rmsnorm", "tern_qkv_rope_cache", "tern_silu_mul",
+        "tern_embedding", "tern_rmsnorm", "tern_rmsnorm_add", "tern_qkv_rope_cache", "tern_silu_mul",
         "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_sample", "tern_sample_finish", "tern_adjust_logits", "tern_apply_token_mask", "tern_sample_filtered", "tern_attention_tiled",
         "tern_attention_mma64", "tern_attention_mma128", "tern_attention_partial_d64_g4",
         "tern_attention_partial_d64_g8", "tern_attention_partial_d128_g4", "tern_attention_partial_d128_g8",
@@ -75,6 +75,14 @@ __device__ float block_reduce(float v, float *scratch, bool is_max) {
     }
     __syncthreads();
     return scratch[0];
+}
+
+// The gate's activation of a gated MLP: SiLU (SwiGLU), or with gelu set GELU with the tanh
+// approximation (GeGLU, Gemma's gelu_pytorch_tanh).
+__device__ __forceinline__ float gated_activation(float g, int gelu) {
+    if (!gelu) return g / (1.0f + expf(-g));
+    const float inner = 0.7978845608028654f * (g + 0.044715f * g * g * g);
+    return 0.5f * g * (1.0f + tanhf(inner));
 }
 
 """#

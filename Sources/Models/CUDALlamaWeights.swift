@@ -15,11 +15,13 @@ final class CUDALlamaWeights {
         let qkv: DeviceMemory             // [qDim + 2 kvDim, hidden] bf16
         let qkvBias: DeviceMemory?        // [qDim + 2 kvDim] f32 (Qwen2)
         let queryNorm: DeviceMemory?      // [headDim] f32 (Qwen3)
-        let keyNorm: DeviceMemory?        // [headDim] f32 (Qwen3)
+        let keyNorm: DeviceMemory?        // [headDim] f32 (Qwen3, Gemma 3)
         let output: DeviceMemory          // [hidden, qDim] bf16
+        let postAttentionNorm: DeviceMemory?  // [hidden] f32 (Gemma)
         let mlpNorm: DeviceMemory         // [hidden] f32
         let gateUp: DeviceMemory          // [2 intermediate, hidden] bf16
         let down: DeviceMemory            // [hidden, intermediate] bf16
+        let postMLPNorm: DeviceMemory?    // [hidden] f32 (Gemma)
     }
 
     let embedding: DeviceMemory           // [vocab, hidden] bf16
@@ -27,11 +29,13 @@ final class CUDALlamaWeights {
     let finalNorm: DeviceMemory           // [hidden] f32
     let lmHead: DeviceMemory              // [vocab, hidden] bf16; the embedding when tied
     let inverseFrequencies: DeviceMemory  // [headDim / 2] f32
+    /// The sliding-window layers' RoPE where their base differs (Gemma 3), else nil.
+    let localInverseFrequencies: DeviceMemory?
     /// Bytes of device memory the weights take.
     let bytes: Int
 
-    init(weights: LlamaWeights, config c: ModelConfig, rope: RotaryEmbedding, device: CUDADevice,
-         logger: Logger) throws {
+    init(weights: LlamaWeights, config c: ModelConfig, rope: RotaryEmbedding, localRope: RotaryEmbedding?,
+         device: CUDADevice, logger: Logger) throws {
         let uploader = Uploader(device: device)
         let started = ContinuousClock.now
         embedding = try uploader.matrices([weights.embedding], label: "embedding")
@@ -46,9 +50,11 @@ final class CUDALlamaWeights {
                 queryNorm: try layer.queryNorm.map { try uploader.floats($0, label: "q norm") },
                 keyNorm: try layer.keyNorm.map { try uploader.floats($0, label: "k norm") },
                 output: try uploader.matrices([layer.output.weight], label: "o_proj"),
+                postAttentionNorm: try layer.postAttentionNorm.map { try uploader.floats($0, label: "post-attention norm") },
                 mlpNorm: try uploader.floats(layer.mlpNorm, label: "mlp norm"),
                 gateUp: try uploader.matrices([layer.gate.weight, layer.up.weight], label: "gate_up"),
-                down: try uploader.matrices([layer.down.weight], label: "down_proj")))
+                down: try uploader.matrices([layer.down.weight], label: "down_proj"),
+                postMLPNorm: try layer.postMLPNorm.map { try uploader.floats($0, label: "post-MLP norm") }))
             if (index + 1) % max(1, c.layerCount / 4) == 0 || index + 1 == c.layerCount {
                 logger.info("uploading weights", metadata: [
                     "layers": "\(index + 1)/\(c.layerCount)", "MiB": "\(uploader.bytes >> 20)",
@@ -61,6 +67,7 @@ final class CUDALlamaWeights {
         lmHead = weights.lmHead.bytes.baseAddress == weights.embedding.bytes.baseAddress
             ? embedding : try uploader.matrices([weights.lmHead], label: "lm_head")
         inverseFrequencies = try uploader.floats(rope.inverseFrequencies, label: "RoPE frequencies")
+        localInverseFrequencies = try localRope.map { try uploader.floats($0.inverseFrequencies, label: "local RoPE frequencies") }
         bytes = uploader.bytes
     }
 }

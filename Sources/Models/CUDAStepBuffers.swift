@@ -11,6 +11,8 @@ final class StepBuffers {
     let attention: DeviceMemory     // [T, qDim] bf16
     let gateUp: DeviceMemory        // [T, 2 intermediate] bf16
     let mlp: DeviceMemory           // [T, intermediate] bf16
+    /// [T, hidden] f32: a block's output before its own norm (Gemma's sandwich norms), else nil.
+    let projected: DeviceMemory?
     let lastHidden: DeviceMemory    // [B', hidden] bf16
     let logits: DeviceMemory        // [B', vocab] f32
     let partials: AttentionPartials
@@ -77,6 +79,7 @@ final class StepBuffers {
         attention = try buffer(maxTokens * c.qDim, 2, "attention output")
         gateUp = try buffer(maxTokens * 2 * c.intermediateSize, 2, "gate_up")
         mlp = try buffer(maxTokens * c.intermediateSize, 2, "mlp activations")
+        projected = c.family.isGemma ? try buffer(maxTokens * c.hiddenSize, 4, "block outputs") : nil
         lastHidden = try buffer(maxSequences * c.hiddenSize, 2, "final hidden rows")
         logits = try buffer(maxSequences * c.vocabularySize, 4, "logits")
         // Room to split each (token, head) of a full step in two, and a short step much more.
@@ -94,7 +97,7 @@ final class StepBuffers {
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
         hostInputs = try device.allocateHost(bytes: inputCapacity)
         bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, sampledIDs, inputs]
-            .reduce(partials.bytes + samplingCandidates.bytes) { $0 + $1.bytes }
+            .reduce(partials.bytes + samplingCandidates.bytes + (projected?.bytes ?? 0)) { $0 + $1.bytes }
     }
 
     /// Copies `array` into the pinned buffer `host` at `offset` and returns where it will be in

@@ -9,7 +9,10 @@ import Logging
 /// in one kernel → paged attention (query tiles sharing K/V reads when the step has prompt
 /// tokens; for decodes, split along the keys and merged) → o_proj GEMM added
 /// to the f32 residual by cuBLASLt (β = 1) → RMSNorm → one gate+up GEMM → SiLU·up → down GEMM
-/// added to the residual. Every buffer is allocated at load for the largest step
+/// added to the residual. Gemma 3 differs in switches: embeddings scaled by √hidden, the
+/// attention and MLP outputs normalised before their residual add (`rmsNormAdd`), GeGLU
+/// instead of SwiGLU, and local layers with a sliding window and a RoPE base of their own.
+/// Every buffer is allocated at load for the largest step
 /// (`maxBatchTokens` tokens, `maxSequences` sequences); a step allocates nothing and waits on
 /// the GPU once, for the logits (or, sampling on the device, for the token ids).
 public final class LlamaCUDAModel: ModelExecutor {
@@ -30,6 +33,8 @@ public final class LlamaCUDAModel: ModelExecutor {
     let kvCache: DeviceMemory                // [layers, 2, blocks, blockSize, kvHeads, headDim] bf16
     let buffers: StepBuffers
     let rope: RotaryEmbedding
+    /// The sliding-window layers' RoPE where their base differs (Gemma 3).
+    let localRope: RotaryEmbedding?
     let profiler: StepProfiler?
     let logger: Logger
     /// Decode steps replay captured graphs (false: `--enforce-eager`, or a capture failed).
@@ -49,6 +54,12 @@ public final class LlamaCUDAModel: ModelExecutor {
         guard config.headCount / config.kvHeadCount <= 8 else {
             throw CUDAError.unsupported("\(config.headCount / config.kvHeadCount) query heads per KV head is more than the attention kernels take (8)")
         }
+        guard config.attentionLogitSoftcap == 0, config.finalLogitSoftcap == 0 else {
+            throw CUDAError.unsupported("\(config.family): soft-capped attention scores and logits are not in the CUDA kernels (Gemma 2 runs with --device cpu)")
+        }
+        guard config.longRoPE == nil else {
+            throw CUDAError.unsupported("\(config.family): LongRoPE (short and long factors) is not in the CUDA kernels (run it with --device cpu)")
+        }
         guard maxBatchTokens > 0, maxSequences > 0, blockSize > 0 else {
             throw CUDAError.unsupported("batch limits must be positive (tokens \(maxBatchTokens), sequences \(maxSequences), block size \(blockSize))")
         }
@@ -66,6 +77,9 @@ public final class LlamaCUDAModel: ModelExecutor {
         device.programmaticLaunch = ProcessInfo.processInfo.environment["TERN_CUDA_PDL"] != "0"
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
+        localRope = config.localRopeTheta.map {
+            RotaryEmbedding(rotaryDim: config.headDim, theta: $0, scaling: .none, style: config.ropeStyle)
+        }
         profiler = try StepProfiler.fromEnvironment(device: device)
         kernels = try CUDAKernels(device: device, cache: kernelCache)
         logger.info(kernels.compiled ? "compiled the CUDA kernels with NVRTC" : "loaded the cached CUDA kernels", metadata: [
@@ -73,7 +87,8 @@ public final class LlamaCUDAModel: ModelExecutor {
             "s": "\(String(format: "%.2f", kernels.loadSeconds))",
         ])
         blas = try CUBLASLt(device: device)
-        weights = try CUDALlamaWeights(weights: hostWeights, config: config, rope: rope, device: device, logger: logger)
+        weights = try CUDALlamaWeights(weights: hostWeights, config: config, rope: rope, localRope: localRope,
+                                       device: device, logger: logger)
         weightBytes = weights.bytes
         let maxBlocksPerSequence = (maxModelLen + blockSize - 1) / blockSize + 1
         buffers = try StepBuffers(config: config, device: device, maxTokens: maxBatchTokens,
@@ -156,8 +171,10 @@ public final class LlamaCUDAModel: ModelExecutor {
     func forward(_ shape: StepShape, sampling: StepSampling, adjustments: Bool) throws -> Bool {
         let c = config
         let b = buffers
+        // transformers scales Gemma's embeddings by √hidden.
         try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
-                              tokens: shape.tokens, hidden: c.hiddenSize)
+                              tokens: shape.tokens, hidden: c.hiddenSize,
+                              scale: c.family.isGemma ? Float(Double(c.hiddenSize).squareRoot()) : 1)
         for (index, layer) in weights.layers.enumerated() {
             try attentionBlock(layer: layer, index: index, shape: shape)
             try mlpBlock(layer: layer, tokens: shape.tokens)
@@ -198,11 +215,14 @@ public final class LlamaCUDAModel: ModelExecutor {
                         outFeatures: c.qDim + 2 * c.kvDim, inFeatures: c.hiddenSize, output: .f32)
         try kernels.qkvRopeCache(
             qkv: b.qkv.address, bias: layer.qkvBias?.address, queryNorm: layer.queryNorm?.address,
-            keyNorm: layer.keyNorm?.address, inverseFrequencies: weights.inverseFrequencies.address,
+            keyNorm: layer.keyNorm?.address,
+            inverseFrequencies: (c.usesLocalRope(layer: index) ? weights.localInverseFrequencies : nil)?.address
+                ?? weights.inverseFrequencies.address,
             positions: b.positions, slots: b.slotMapping, query: b.query.address,
             keyCache: cacheAddress(layer: index, value: false), valueCache: cacheAddress(layer: index, value: true),
             tokens: tokens, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, rotaryDim: rope.rotaryDim,
             neox: rope.style == .neox, eps: c.rmsNormEpsilon)
+        let window = c.slidingWindow(layer: index)
         let keyCache = cacheAddress(layer: index, value: false)
         let valueCache = cacheAddress(layer: index, value: true)
         if shape.prompt && CUDAKernels.mmaAttentionHeadDims.contains(c.headDim) {
@@ -212,14 +232,14 @@ public final class LlamaCUDAModel: ModelExecutor {
                 queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
                 tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: shape.maxBlocks,
                 blockSize: blockSize, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                slidingWindow: c.slidingWindow, out: b.attention.address)
+                slidingWindow: window, scale: c.attentionScale, out: b.attention.address)
         } else if shape.prompt {
             try kernels.tiledAttention(
                 query: b.query.address, keyCache: keyCache, valueCache: valueCache,
                 queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
                 tiles: b.attentionTiles, tileCount: b.attentionTileCount, maxBlocks: shape.maxBlocks,
                 blockSize: blockSize, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                slidingWindow: c.slidingWindow, out: b.attention.address)
+                slidingWindow: window, scale: c.attentionScale, out: b.attention.address)
         } else {
             // Decodes only: one query a sequence, its keys split across the GPU.
             try kernels.pagedAttention(
@@ -227,11 +247,28 @@ public final class LlamaCUDAModel: ModelExecutor {
                 queryStart: b.queryStartLocations, sequenceLengths: b.sequenceLengths, blockTable: b.blockTable,
                 tokens: tokens, sequences: shape.sequences, maxBlocks: shape.maxBlocks,
                 partitions: shape.partitions, blockSize: blockSize, heads: c.headCount,
-                kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: c.slidingWindow, partials: b.partials,
+                kvHeads: c.kvHeadCount, headDim: c.headDim, slidingWindow: window, scale: c.attentionScale,
+                partials: b.partials,
                 out: b.attention.address)
         }
-        try linear(input: b.attention.address, weight: layer.output.address, output: b.residual.address,
-                        tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.qDim, output: .f32, accumulate: true)
+        try addToResidual(input: b.attention.address, weight: layer.output.address, norm: layer.postAttentionNorm,
+                          tokens: tokens, inFeatures: c.qDim)
+    }
+
+    /// residual += x · wᵀ (cuBLASLt's β = 1, or the GEMV adding), or residual += RMSNorm(x · wᵀ)
+    /// where the block's output has a norm of its own (Gemma).
+    private func addToResidual(input: CUdeviceptr, weight: CUdeviceptr, norm: DeviceMemory?, tokens: Int,
+                               inFeatures: Int) throws {
+        let c = config
+        guard let norm, let projected = buffers.projected else {
+            try linear(input: input, weight: weight, output: buffers.residual.address, tokens: tokens,
+                       outFeatures: c.hiddenSize, inFeatures: inFeatures, output: .f32, accumulate: true)
+            return
+        }
+        try linear(input: input, weight: weight, output: projected.address, tokens: tokens,
+                   outFeatures: c.hiddenSize, inFeatures: inFeatures, output: .f32)
+        try kernels.rmsNormAdd(input: projected.address, weight: norm.address, residual: buffers.residual.address,
+                               count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
     }
 
     /// `y (+)= x · wᵀ`: the GEMV kernel for a few tokens (decode reads each weight once, at
@@ -250,19 +287,19 @@ public final class LlamaCUDAModel: ModelExecutor {
     private func mlpBlock(layer: CUDALlamaWeights.Layer, tokens: Int) throws {
         let c = config
         let b = buffers
+        let gelu = c.family.isGemma
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
         if tokens <= CUDAKernels.gemvMaxTokens && c.hiddenSize % 8 == 0 && c.intermediateSize % 4 == 0 {
             try kernels.gemvSilu(gateUp: layer.gateUp.address, input: b.normed.address, out: b.mlp.address,
-                                 tokens: tokens, intermediate: c.intermediateSize, k: c.hiddenSize)
+                                 tokens: tokens, intermediate: c.intermediateSize, k: c.hiddenSize, gelu: gelu)
         } else {
             try linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
                        tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
             try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
-                                intermediate: c.intermediateSize)
+                                intermediate: c.intermediateSize, gelu: gelu)
         }
-        try linear(input: b.mlp.address, weight: layer.down.address, output: b.residual.address,
-                        tokens: tokens, outFeatures: c.hiddenSize, inFeatures: c.intermediateSize, output: .f32,
-                        accumulate: true)
+        try addToResidual(input: b.mlp.address, weight: layer.down.address, norm: layer.postMLPNorm, tokens: tokens,
+                          inFeatures: c.intermediateSize)
     }
 }

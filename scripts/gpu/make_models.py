@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random-weight HF model folders of real architectures, for Tern's GPU checks and benchmarks.
 
-    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large] [--draft]
+    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large] [--draft] [--gemma] [--gemma-27b]
 
 --small: tiny-llama3 (Llama 3 rope scaling, head_dim 128), tiny-qwen2 (Q/K/V bias, tied
 embeddings, head_dim 64) and tiny-qwen3 (Q/K norm), for scripts/gpu/check.py.
@@ -9,7 +9,12 @@ embeddings, head_dim 64) and tiny-qwen3 (Q/K norm), for scripts/gpu/check.py.
 one), for scripts/gpu/bench.sh.
 --draft: llama3-draft, Llama-3.2-1B's shape (same vocabulary as llama3-8b, ~2.5 GB), the draft
 model of scripts/gpu/bench_spec.sh.
-Weights: normal(0, 0.02); norm weights normal(1, 0.1) in the small models (1 in the large).
+--gemma: tiny-gemma3 (head_dim 128, the tensor-core prompt attention) and tiny-gemma3-d256
+(head_dim 256 and one KV head, as Gemma 3 270M), both with a 16-token sliding window on five
+layers of six (local RoPE base 10000, global 1e6 with linear scaling), for scripts/gpu/check.py.
+--gemma-27b: gemma3-27b, Gemma 3 27B's text model in bf16 (~54 GB), for bench.sh --model.
+Weights: normal(0, 0.02); norm weights normal(1, 0.1) in the small models (1 in the large;
+Gemma stores w of a factor 1 + w, so its norms are normal(0, 0.1) and 0).
 Each folder gets a tokenizer.json (byte-level BPE over the whole vocabulary) so that Tern can
 load it as it loads any HF folder. Seeded: the same command makes the same weights.
 """
@@ -67,13 +72,13 @@ def write_tokenizer(path, vocab_size, eos_id):
         json.dump({"eos_token": eos, "model_max_length": 8192}, f)
 
 
-def randomize(model, norm_std, seed, device):
+def randomize(model, norm_std, seed, device, norm_mean=1.0):
     generator = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             values = torch.randn(p.shape, generator=generator, dtype=torch.float32, device=device)
             if name.endswith("norm.weight"):
-                values = 1 + norm_std * values
+                values = norm_mean + norm_std * values
             else:
                 values = 0.02 * values
             p.copy_(values.to(p.device, p.dtype))
@@ -86,7 +91,19 @@ def rope(theta, scaling=None):
     return {"rope_theta": theta, "rope_scaling": scaling}
 
 
-def make(out, name, config, norm_std, seed, device):
+def gemma3_config(**fields):
+    """A Gemma 3 text config: the global layers' RoPE 1e6 scaled linearly by 8, the local ones'
+    10000, as the released checkpoints have it."""
+    full, local = {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0}, {"rope_type": "default", "rope_theta": 10000.0}
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        rope_fields = {"rope_parameters": {"full_attention": full, "sliding_attention": local}}
+    else:
+        rope_fields = {"rope_theta": 1000000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+                       "rope_local_base_freq": 10000.0}
+    return transformers.Gemma3TextConfig(**fields, **rope_fields)
+
+
+def make(out, name, config, norm_std, seed, device, norm_mean=1.0):
     path = os.path.join(out, name)
     os.makedirs(path, exist_ok=True)
     torch.manual_seed(seed)
@@ -95,7 +112,7 @@ def make(out, name, config, norm_std, seed, device):
             model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
         except TypeError:  # transformers 4.x spells it torch_dtype
             model = transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16)
-    randomize(model, norm_std, seed, device)
+    randomize(model, norm_std, seed, device, norm_mean)
     model.save_pretrained(path, max_shard_size="5GB")
     write_tokenizer(path, config.vocab_size, config.eos_token_id)
     print(f"wrote {path}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
@@ -107,6 +124,8 @@ def main():
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--large", action="store_true")
     parser.add_argument("--draft", action="store_true")
+    parser.add_argument("--gemma", action="store_true")
+    parser.add_argument("--gemma-27b", action="store_true")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.small:
@@ -137,6 +156,24 @@ def main():
             num_attention_heads=32, num_key_value_heads=8, head_dim=64, rms_norm_eps=1e-5,
             max_position_embeddings=8192, bos_token_id=128000, eos_token_id=128001,
             tie_word_embeddings=True, **rope(500000.0)), 0.0, 5, device)
+    if args.gemma:
+        # Gemma stores its norms as w for a factor (1 + w): normal(0, 0.1) here.
+        make(args.out, "tiny-gemma3", gemma3_config(
+            vocab_size=512, hidden_size=512, intermediate_size=1024, num_hidden_layers=6,
+            num_attention_heads=4, num_key_value_heads=2, head_dim=128, query_pre_attn_scalar=96,
+            sliding_window=16, rms_norm_eps=1e-6, max_position_embeddings=2048, bos_token_id=2,
+            eos_token_id=511, pad_token_id=0, tie_word_embeddings=True), 0.1, 6, "cpu", norm_mean=0.0)
+        make(args.out, "tiny-gemma3-d256", gemma3_config(
+            vocab_size=512, hidden_size=256, intermediate_size=768, num_hidden_layers=6,
+            num_attention_heads=4, num_key_value_heads=1, head_dim=256, query_pre_attn_scalar=256,
+            sliding_window=16, rms_norm_eps=1e-6, max_position_embeddings=2048, bos_token_id=2,
+            eos_token_id=511, pad_token_id=0, tie_word_embeddings=True), 0.1, 7, "cpu", norm_mean=0.0)
+    if args.gemma_27b:
+        make(args.out, "gemma3-27b", gemma3_config(
+            vocab_size=262208, hidden_size=5376, intermediate_size=21504, num_hidden_layers=62,
+            num_attention_heads=32, num_key_value_heads=16, head_dim=128, query_pre_attn_scalar=168,
+            sliding_window=1024, rms_norm_eps=1e-6, max_position_embeddings=131072, bos_token_id=2,
+            eos_token_id=262207, pad_token_id=0, tie_word_embeddings=True), 0.0, 8, device, norm_mean=0.0)
 
 
 if __name__ == "__main__":
