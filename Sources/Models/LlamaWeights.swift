@@ -77,23 +77,42 @@ public struct LlamaWeights: Sendable {
                    bias: bias ? try vector("\(name).bias", rows) : nil)
         }
 
+        /// A fused weight (Phi-3's qkv_proj, gate_up_proj) cut into views of its row ranges.
+        func fusedLinears(_ name: String, _ parts: [Int]) throws -> [Linear] {
+            let fused = try matrix("\(name).weight", parts.reduce(0, +), c.hiddenSize)
+            var start = 0
+            return parts.enumerated().map { index, rows in
+                defer { start += rows }
+                return Linear(weight: fused.rowSlice(start ..< start + rows, name: "\(fused.name)[part \(index)]"), bias: nil)
+            }
+        }
+
         embedding = try matrix("model.embed_tokens.weight", c.vocabularySize, c.hiddenSize)
         var layers: [LlamaLayerWeights] = []
         for index in 0..<c.layerCount {
             let p = "model.layers.\(index)"
+            let qkv = c.family.hasFusedProjections
+                ? try fusedLinears("\(p).self_attn.qkv_proj", [c.qDim, c.kvDim, c.kvDim])
+                : [try linear("\(p).self_attn.q_proj", c.qDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                   try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                   try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias)]
+            let gateUp = c.family.hasFusedProjections
+                ? try fusedLinears("\(p).mlp.gate_up_proj", [c.intermediateSize, c.intermediateSize])
+                : [try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                   try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false)]
             layers.append(LlamaLayerWeights(
                 attentionNorm: try norm("\(p).input_layernorm.weight", c.hiddenSize),
-                query: try linear("\(p).self_attn.q_proj", c.qDim, c.hiddenSize, bias: c.family.hasQKVBias),
-                key: try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
-                value: try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
+                query: qkv[0],
+                key: qkv[1],
+                value: qkv[2],
                 output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
                 queryNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.q_norm.weight", c.headDim) : nil,
                 keyNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.k_norm.weight", c.headDim) : nil,
                 postAttentionNorm: gemma ? try norm("\(p).post_attention_layernorm.weight", c.hiddenSize) : nil,
                 mlpNorm: try norm("\(p).\(gemma ? "pre_feedforward" : "post_attention")_layernorm.weight", c.hiddenSize),
                 postMLPNorm: gemma ? try norm("\(p).post_feedforward_layernorm.weight", c.hiddenSize) : nil,
-                gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
-                up: try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                gate: gateUp[0],
+                up: gateUp[1],
                 down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)))
             progress(index + 1, c.layerCount)
         }

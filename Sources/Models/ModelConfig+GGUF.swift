@@ -11,7 +11,7 @@ extension ModelConfig {
             throw fail("missing 'general.architecture'")
         }
         guard let family = ModelFamily.resolve(architecture: architecture) else {
-            throw fail("unknown architecture '\(architecture)'; Tern runs llama, mistral, qwen2, qwen3, gemma2 and gemma3 GGUF files")
+            throw fail("unknown architecture '\(architecture)'; Tern runs llama, mistral, qwen2, qwen3, gemma2, gemma3 and phi3 GGUF files")
         }
         func int(_ key: String) -> Int? { file.metadata["\(architecture).\(key)"]?.int }
         func double(_ key: String) -> Double? { file.metadata["\(architecture).\(key)"]?.double }
@@ -68,6 +68,7 @@ extension ModelConfig {
             bosTokenID: try ids("tokenizer.ggml.bos_token_id").first,
             eosTokenIDs: Array(Set(eos)).sorted())
         if family.isGemma { readGemma(gguf: file, architecture: architecture) }
+        if family == .phi3 { try readPhi3(gguf: file, fail: fail) }
         try validate(source: source)
     }
 }

@@ -45,7 +45,7 @@ extension ModelConfig {
             headDim: config["head_dim"]?.int ?? (heads > 0 ? hidden / heads : 0),
             rmsNormEpsilon: Float(config["rms_norm_eps"]?.double ?? 1e-6),
             ropeTheta: theta,
-            ropeScaling: try Self.ropeScaling(rope, fail: fail),
+            ropeScaling: family == .phi3 ? .none : try Self.ropeScaling(rope, fail: fail),
             ropeStyle: .neox,
             maxPositionEmbeddings: config["max_position_embeddings"]?.int ?? 4096,
             tieWordEmbeddings: config["tie_word_embeddings"]?.bool ?? false,
@@ -53,6 +53,7 @@ extension ModelConfig {
             bosTokenID: try ids("bos_token_id").first,
             eosTokenIDs: try ids("eos_token_id"))
         if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
+        if family == .phi3 { try readPhi3(huggingFace: config, fail: fail) }
         try validate(source: source)
     }
 

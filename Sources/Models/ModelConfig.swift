@@ -55,6 +55,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var localRopeTheta: Double? = nil
     /// Attention scores are q·k / √queryPreAttentionScalar; nil = / √headDim (Gemma sets it).
     public var queryPreAttentionScalar: Double? = nil
+    /// Phi-3's LongRoPE (its factors replace `ropeScaling`), else nil.
+    public var longRoPE: LongRoPE? = nil
     /// If > 0, attention scores become tanh(s / cap) · cap before the softmax (Gemma 2).
     public var attentionLogitSoftcap: Float = 0
     /// If > 0, the output logits become tanh(x / cap) · cap (Gemma 2).
@@ -74,10 +76,12 @@ public struct ModelConfig: Sendable, Equatable {
     }
 
     /// The factor on q·k: `query_pre_attn_scalar ** -0.5` as transformers computes it (in
-    /// double, then float), else 1/√headDim.
+    /// double, then float), else 1/√headDim; times LongRoPE's attention factor squared (it
+    /// scales the cos and sin that rotate both q and k).
     public var attentionScale: Float {
-        guard let queryPreAttentionScalar else { return 1 / Float(headDim).squareRoot() }
-        return Float(1 / queryPreAttentionScalar.squareRoot())
+        let base = queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } ?? 1 / Float(headDim).squareRoot()
+        guard let factor = longRoPE?.attentionFactor else { return base }
+        return base * Float(factor * factor)
     }
 
     /// Checks the numbers against each other, so a bad config fails at load, not mid-forward.
@@ -111,6 +115,17 @@ public struct ModelConfig: Sendable, Equatable {
         if headDim % 2 != 0 { throw fail("head_dim must be even for RoPE, got \(headDim)") }
         if !slidingWindowLayers.isEmpty && slidingWindowLayers.count != layerCount {
             throw fail("\(slidingWindowLayers.count) layer types given for \(layerCount) layers")
+        }
+        if let longRoPE {
+            if longRoPE.shortFactors.count != headDim / 2 || longRoPE.longFactors.count != headDim / 2 {
+                throw fail("longrope needs head_dim / 2 = \(headDim / 2) short and long factors")
+            }
+            if !(longRoPE.shortFactors + longRoPE.longFactors).allSatisfy({ $0 > 0 && $0.isFinite }) {
+                throw fail("longrope factors must be positive")
+            }
+            if longRoPE.originalMaxPositions < 1 || !(longRoPE.attentionFactor > 0 && longRoPE.attentionFactor.isFinite) {
+                throw fail("longrope needs a positive original_max_position_embeddings and attention factor")
+            }
         }
         if let localRopeTheta, !(localRopeTheta > 0 && localRopeTheta.isFinite) {
             throw fail("local rope theta must be positive, got \(localRopeTheta)")

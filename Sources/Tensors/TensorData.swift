@@ -24,3 +24,14 @@ public struct TensorData: @unchecked Sendable {
     /// Bytes of one row.
     public var rowBytes: Int { dtype.byteCount(elements: columns) }
 }
+
+extension TensorData {
+    /// Rows `range` of a matrix as a matrix of their own, sharing the bytes (a fused Q/K/V or
+    /// gate/up weight cut into its parts). The range must lie within `rows`.
+    public func rowSlice(_ range: Range<Int>, name: String) -> TensorData {
+        precondition(shape.count == 2 && range.lowerBound >= 0 && range.upperBound <= rows, "row slice out of range")
+        let start = bytes.baseAddress.map { $0 + range.lowerBound * rowBytes }
+        return TensorData(name: name, dtype: dtype, shape: [range.count, columns],
+                          bytes: UnsafeRawBufferPointer(start: start, count: range.count * rowBytes))
+    }
+}

@@ -59,6 +59,29 @@ import Testing
 
     /// transformers 4's Gemma 3 keys (rope_local_base_freq, sliding_window_pattern) and its
     /// defaults for what a config leaves out.
+    /// Phi-3's older spellings: top-level `rope_scaling` of type su (LongRoPE's first name) with
+    /// the pretraining length beside it; bad factor lists and partial rotary are named.
+    @Test func readsPhi3LongRoPEAndRefusesWhatItCannotRun() throws {
+        let factors = #""short_factor": [1, 1, 1, 1, 1, 1, 1, 1], "long_factor": [4, 4, 4, 4, 4, 4, 4, 4]"#
+        let phi3 = try config(#"{"architectures": ["Phi3ForCausalLM"], \#(base), "max_position_embeddings": 131072, "original_max_position_embeddings": 4096, "sliding_window": 262144, "rope_scaling": {"type": "su", \#(factors)}}"#)
+        let longRoPE = try #require(phi3.longRoPE)
+        #expect(phi3.family == .phi3 && phi3.ropeScaling == .none && phi3.slidingWindow == 262144)
+        #expect(longRoPE.originalMaxPositions == 4096 && longRoPE.longFactors == Array(repeating: 4, count: 8))
+        // factor 131072 / 4096 = 32: sqrt(1 + ln 32 / ln 4096) (Phi-3-mini-128k's 1.1902).
+        #expect(abs(longRoPE.attentionFactor - (1 + log(32.0) / log(4096.0)).squareRoot()) < 1e-12)
+        #expect(!longRoPE.usesLongFactors(maxPosition: 4095) && longRoPE.usesLongFactors(maxPosition: 4096))
+        #expect(phi3.attentionScale == 1 / Float(16).squareRoot() * Float(longRoPE.attentionFactor * longRoPE.attentionFactor))
+        #expect {
+            try config(#"{"architectures": ["Phi3ForCausalLM"], \#(base), "original_max_position_embeddings": 16, "rope_scaling": {"type": "longrope", "short_factor": [1, 1], "long_factor": [1, 1]}}"#)
+        } throws: { "\($0)".contains("short_factor") && "\($0)".contains("8 numbers") }
+        #expect {
+            try config(#"{"architectures": ["Phi3ForCausalLM"], \#(base), "partial_rotary_factor": 0.75}"#)
+        } throws: { "\($0)".contains("partial_rotary_factor") }
+        #expect {
+            try config(#"{"architectures": ["Phi3ForCausalLM"], \#(base), "rope_scaling": {"type": "longrope", \#(factors)}}"#)
+        } throws: { "\($0)".contains("original_max_position_embeddings") }
+    }
+
     @Test func readsOlderGemmaKeysAndDefaults() throws {
         let gemma3 = try config(#"{"architectures": ["Gemma3ForCausalLM"], "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 12, "num_attention_heads": 4, "vocab_size": 128, "head_dim": 32, "rope_theta": 1000000, "rope_local_base_freq": 10000, "sliding_window": 512, "sliding_window_pattern": 6, "rope_scaling": {"rope_type": "linear", "factor": 8.0}}"#)
         #expect(gemma3.family == .gemma3 && gemma3.tieWordEmbeddings)

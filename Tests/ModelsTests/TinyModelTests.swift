@@ -15,7 +15,7 @@ import Testing
 
     static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     static let references: [String: Reference] = {
-        ["tiny_models_reference.json", "tiny_gemma_reference.json"].reduce(into: [:]) { all, file in
+        ["tiny_models_reference.json", "tiny_gemma_reference.json", "tiny_phi3_reference.json"].reduce(into: [:]) { all, file in
             let data = try! Data(contentsOf: fixtures.appendingPathComponent(file))
             all.merge(try! JSONDecoder().decode([String: Reference].self, from: data)) { $1 }
         }
@@ -69,15 +69,20 @@ import Testing
     }
 
     @Test(arguments: ["tiny-llama3", "tiny-llama-bf16-sharded", "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
-                      "tiny-gemma2", "tiny-gemma3"])
+                      "tiny-gemma2", "tiny-gemma3", "tiny-phi3"])
     func logitsMatchTransformers(name: String) throws {
         let reference = try #require(Self.references[name])
         let model = try Self.load(name)
         #expect(model.config.family == ModelFamily.resolve(architecture: reference.model_type))
         let whole = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [reference.input_ids.count])
         #expect(Self.maxRelativeError(whole, reference.logits) < 1e-4)
-        // The same positions through the paged cache: a prompt chunk, decodes, more chunks.
-        let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
+        // The same positions through the paged cache: a prompt chunk, decodes, more chunks
+        // (7, 1, 1, 5, 6 for the 20-token input; cut short for a shorter one).
+        var chunks: [Int] = []
+        for size in [7, 1, 1, 5, 6] where chunks.reduce(0, +) < reference.input_ids.count {
+            chunks.append(min(size, reference.input_ids.count - chunks.reduce(0, +)))
+        }
+        let chunked = try Self.teacherForced(model, tokens: reference.input_ids, chunks: chunks)
         #expect(Self.maxRelativeError(chunked, reference.logits) < 1e-4)
     }
 
@@ -100,6 +105,35 @@ import Testing
         let gemma2 = try Self.load("tiny-gemma2").config
         #expect((0..<4).map { gemma2.slidingWindow(layer: $0) } == [5, 0, 5, 0] && gemma2.localRopeTheta == nil)
         #expect(gemma2.attentionLogitSoftcap == 2 && gemma2.finalLogitSoftcap == 3)
+    }
+
+    /// Phi-3 past its pretraining length (16 tokens) in one pass: transformers rotates every
+    /// position with the long factors, and so does Tern for a sequence whose step reaches past
+    /// it. (Chunked, the first chunks would keep the short rotation: see `LongRoPE`.)
+    @Test func phi3LongFactorsMatchTransformers() throws {
+        let reference = try #require(Self.references["tiny-phi3-long"])
+        let model = try Self.load("tiny-phi3")
+        let config = model.config
+        let longRoPE = try #require(config.longRoPE)
+        #expect(config.family == .phi3 && config.slidingWindow == 6 && longRoPE.originalMaxPositions == 16)
+        #expect(abs(longRoPE.attentionFactor - 2.0.squareRoot()) < 1e-12)
+        #expect(longRoPE.shortFactors == [1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75] && longRoPE.longFactors.first == 2)
+        let whole = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [reference.input_ids.count])
+        #expect(Self.maxRelativeError(whole, reference.logits) < 1e-4)
+        // Decodes past the boundary take the long factors too: 17 tokens at once (long), then
+        // three decodes, against the same positions of the one-pass reference.
+        let decoded = try Self.teacherForced(model, tokens: reference.input_ids, chunks: [17, 1, 1, 1])
+        #expect(Self.maxRelativeError(Array(decoded[17...]), Array(reference.logits[17...])) < 1e-4)
+    }
+
+    /// A fused Q/K/V whose rows do not add up to the config's heads is named in the error.
+    @Test func phi3FusedWeightOfTheWrongShapeIsRefused() throws {
+        let folder = try HFModelFolder(path: Self.fixtures.appendingPathComponent("tiny-phi3").path)
+        var config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
+        config.kvHeadCount = 4
+        #expect {
+            _ = try LlamaWeights(store: try folder.openWeights(), config: config, naming: .huggingFace)
+        } throws: { "\($0)".contains("qkv_proj") }
     }
 
     @Test func llama3RopeScalingIsApplied() throws {
