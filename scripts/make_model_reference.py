@@ -21,6 +21,7 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -223,6 +224,52 @@ def write_tiny_gemma2_gguf(model, path):
     writer.close()
 
 
+def write_tiny_phi3_gguf(model, path):
+    """The model as llama.cpp's converter writes a Phi-3 GGUF (F32): fused attn_qkv and ffn_up
+    (gate then up), the LongRoPE factors as tensors, its pretraining length and attention
+    factor as `phi3.rope.scaling.*` keys."""
+    import math
+    import gguf
+    c = model.config
+    rope = c.rope_parameters
+    original = rope["original_max_position_embeddings"]
+    writer = gguf.GGUFWriter(path, "phi3")
+    writer.add_context_length(c.max_position_embeddings)
+    writer.add_embedding_length(c.hidden_size)
+    writer.add_block_count(c.num_hidden_layers)
+    writer.add_feed_forward_length(c.intermediate_size)
+    writer.add_head_count(c.num_attention_heads)
+    writer.add_head_count_kv(c.num_key_value_heads)
+    writer.add_rope_dimension_count(c.hidden_size // c.num_attention_heads)
+    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+    writer.add_rope_freq_base(rope["rope_theta"])
+    writer.add_sliding_window(c.sliding_window)
+    writer.add_vocab_size(c.vocab_size)
+    factor = c.max_position_embeddings / original
+    writer.add_rope_scaling_attn_factors(math.sqrt(1 + math.log(factor) / math.log(original)))
+    writer.add_rope_scaling_orig_ctx_len(original)
+    writer.add_tensor("rope_factors_long.weight", np.array(rope["long_factor"], dtype=np.float32))
+    writer.add_tensor("rope_factors_short.weight", np.array(rope["short_factor"], dtype=np.float32))
+    names = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.qkv_proj": "attn_qkv",
+             "self_attn.o_proj": "attn_output", "mlp.gate_up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+    for name, tensor in model.state_dict().items():
+        data = tensor.float().numpy()
+        if name == "model.embed_tokens.weight":
+            gguf_name = "token_embd.weight"
+        elif name == "model.norm.weight":
+            gguf_name = "output_norm.weight"
+        elif name == "lm_head.weight":
+            gguf_name = "output.weight"
+        else:
+            layer, rest = name[len("model.layers."):].split(".", 1)
+            gguf_name = f"blk.{layer}.{names[rest.rsplit('.', 1)[0]]}.weight"
+        writer.add_tensor(gguf_name, data)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 @torch.no_grad()
 def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", input_ids=TINY_INPUT):
     from transformers import AutoConfig
@@ -250,6 +297,7 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         summary[name] = entry(input_ids)
         if model_type == "phi3":
             summary[name + "-long"] = entry(TINY_INPUT)
+            write_tiny_phi3_gguf(reference, os.path.join(OUT, name + ".gguf"))
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")

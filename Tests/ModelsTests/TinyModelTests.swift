@@ -126,6 +126,19 @@ import Testing
         #expect(Self.maxRelativeError(Array(decoded[17...]), Array(reference.logits[17...])) < 1e-4)
     }
 
+    /// Tiny Phi-3 as llama.cpp's converter writes it (attn_qkv, ffn_up holding gate and up,
+    /// rope_factors_short/long tensors, `phi3.rope.scaling.*`): the same logits, both factor sets.
+    @Test func phi3FromGGUFMatchesTransformers() throws {
+        let model = try Self.loadGGUF("tiny-phi3")
+        #expect(model.config.family == .phi3 && model.config.ropeStyle == .neox && model.config.slidingWindow == 6)
+        let short = try #require(Self.references["tiny-phi3"])
+        let chunked = try Self.teacherForced(model, tokens: short.input_ids, chunks: [7, 1, 1, 3])
+        #expect(Self.maxRelativeError(chunked, short.logits) < 1e-4)
+        let long = try #require(Self.references["tiny-phi3-long"])
+        let whole = try Self.teacherForced(model, tokens: long.input_ids, chunks: [long.input_ids.count])
+        #expect(Self.maxRelativeError(whole, long.logits) < 1e-4)
+    }
+
     /// A fused Q/K/V whose rows do not add up to the config's heads is named in the error.
     @Test func phi3FusedWeightOfTheWrongShapeIsRefused() throws {
         let folder = try HFModelFolder(path: Self.fixtures.appendingPathComponent("tiny-phi3").path)
