@@ -101,7 +101,7 @@ public final class LoadedModel {
                                               : config.maxPositionEmbeddings
 
         if let cudaDevice {
-            guard !config.family.isGemma else {
+            guard !config.family.isGemma && !config.family.isMixtureOfExperts else {
                 throw EngineError("\(config.family) runs on the CPU backend only (--device cpu)")
             }
             let model = try LlamaCUDAModel(
