@@ -13,8 +13,15 @@ public struct Linear: Sendable {
     public var inFeatures: Int { weight.shape[1] }
 }
 
+/// A gated MLP: down(act(gate · x) * (up · x)), SiLU (SwiGLU) or Gemma's tanh GELU (GeGLU).
+public struct MLPWeights: Sendable {
+    public let gate: Linear            // [intermediate, hidden]
+    public let up: Linear              // [intermediate, hidden]
+    public let down: Linear            // [hidden, intermediate]
+}
+
 /// The weights of one decoder layer. Norm weights are stored as the factor they apply:
-/// Gemma's HF (1 + w) already added up.
+/// Gemma's HF (1 + w) already added up. Exactly one of `mlp` and `moe` is set.
 public struct LlamaLayerWeights: Sendable {
     public let attentionNorm: [Float]  // [hidden]
     public let query: Linear           // [heads * headDim, hidden]
@@ -28,9 +35,10 @@ public struct LlamaLayerWeights: Sendable {
     public let mlpNorm: [Float]        // [hidden]
     /// [hidden] on the MLP output before the residual add (Gemma)
     public let postMLPNorm: [Float]?
-    public let gate: Linear            // [intermediate, hidden]
-    public let up: Linear              // [intermediate, hidden]
-    public let down: Linear            // [hidden, intermediate]
+    /// The dense MLP; nil in a sparse layer of a mixture-of-experts model.
+    public let mlp: MLPWeights?
+    /// The router and experts of a sparse layer.
+    public let moe: MoEWeights?
 }
 
 /// All weights of a Llama-family model, checked against its config.
@@ -52,16 +60,7 @@ public struct LlamaWeights: Sendable {
         let gemma = c.family.isGemma
         func storeName(_ name: String) -> String { naming.storeName(name, sandwichNorms: gemma) }
         func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> TensorData {
-            let tensor = try store.tensor(storeName(name), shape: [rows, columns])
-            guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
-                throw ModelConfigError(source: store.path,
-                                       message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
-            }
-            guard columns % tensor.dtype.blockSize == 0 else {
-                throw ModelConfigError(source: store.path,
-                                       message: "tensor '\(tensor.name)': \(columns) columns is not a multiple of \(tensor.dtype)'s block of \(tensor.dtype.blockSize)")
-            }
-            return tensor
+            try Self.computable(try store.tensor(storeName(name), shape: [rows, columns]), source: store.path)
         }
         func vector(_ name: String, _ count: Int) throws -> [Float] {
             let tensor = try store.tensor(storeName(name), shape: [count])
@@ -92,9 +91,12 @@ public struct LlamaWeights: Sendable {
                 postAttentionNorm: gemma ? try norm("\(p).post_attention_layernorm.weight", c.hiddenSize) : nil,
                 mlpNorm: try norm("\(p).\(gemma ? "pre_feedforward" : "post_attention")_layernorm.weight", c.hiddenSize),
                 postMLPNorm: gemma ? try norm("\(p).post_feedforward_layernorm.weight", c.hiddenSize) : nil,
-                gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
-                up: try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false),
-                down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)))
+                mlp: c.isSparse(layer: index) ? nil : MLPWeights(
+                    gate: try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                    up: try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false),
+                    down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)),
+                moe: c.isSparse(layer: index)
+                    ? try MoEWeights(store: store, config: c, layer: index, naming: naming) : nil))
             progress(index + 1, c.layerCount)
         }
         self.layers = layers
@@ -108,6 +110,20 @@ public struct LlamaWeights: Sendable {
         ropeFrequencyFactors = store.contains("rope_freqs.weight")
             ? try Self.floats(try store.tensor("rope_freqs.weight", shape: [c.headDim / 2]), source: store.path)
             : nil
+    }
+
+    /// `tensor`, checked to be a matrix the CPU matmul takes: a supported type, and whole
+    /// quantization blocks in each row.
+    static func computable(_ tensor: TensorData, source: String) throws -> TensorData {
+        guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
+            throw ModelConfigError(source: source,
+                                   message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
+        }
+        guard tensor.columns % tensor.dtype.blockSize == 0 else {
+            throw ModelConfigError(source: source,
+                                   message: "tensor '\(tensor.name)': \(tensor.columns) columns is not a multiple of \(tensor.dtype)'s block of \(tensor.dtype.blockSize)")
+        }
+        return tensor
     }
 
     /// A small tensor (norm weight, bias) as Floats, whatever its stored type.
