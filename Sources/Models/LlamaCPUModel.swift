@@ -5,7 +5,7 @@ import Tensors
 /// The forward pass of every `ModelFamily` on the CPU backend.
 ///
 /// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3,
-/// Gemma 3) → RoPE → K/V written into the paged cache → paged attention → output projection
+/// Gemma 3; over the whole projections in OLMoE) → RoPE → K/V written into the paged cache → paged attention → output projection
 /// added to the residual → RMSNorm → SwiGLU MLP added to the residual (in a sparse layer of a
 /// mixture-of-experts model, the routed experts of `MoEBlock`). Gemma scales the
 /// embeddings by √hidden, normalizes the attention and MLP outputs before their residual adds,
@@ -153,8 +153,13 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         rmsNorm(residual.pointer, layer.attentionNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
         linears(queryKeyValue[index], normed.pointer, tokens: tokens)
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
-            rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
-            rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
+            if c.family.normsWholeQK {
+                rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens, dim: c.qDim)
+                rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens, dim: c.kvDim)
+            } else {
+                rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
+                rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
+            }
         }
         let rope = c.usesLocalRope(layer: index) ? localRope ?? self.rope : self.rope
         let neox: Int32 = rope.style == .neox ? 1 : 0

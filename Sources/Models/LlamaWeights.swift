@@ -28,8 +28,8 @@ public struct LlamaLayerWeights: Sendable {
     public let key: Linear             // [kvHeads * headDim, hidden]
     public let value: Linear           // [kvHeads * headDim, hidden]
     public let output: Linear          // [hidden, heads * headDim]
-    public let queryNorm: [Float]?     // [headDim] (Qwen3)
-    public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3)
+    public let queryNorm: [Float]?     // [headDim] (Qwen3, Gemma 3), [heads * headDim] (OLMoE)
+    public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3), [kvHeads * headDim] (OLMoE)
     /// [hidden] on the attention output before the residual add (Gemma)
     public let postAttentionNorm: [Float]?
     public let mlpNorm: [Float]        // [hidden]
@@ -86,8 +86,10 @@ public struct LlamaWeights: Sendable {
                 key: try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
                 value: try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
                 output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
-                queryNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.q_norm.weight", c.headDim) : nil,
-                keyNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.k_norm.weight", c.headDim) : nil,
+                queryNorm: c.family.hasQKNorm
+                    ? try norm("\(p).self_attn.q_norm.weight", c.family.normsWholeQK ? c.qDim : c.headDim) : nil,
+                keyNorm: c.family.hasQKNorm
+                    ? try norm("\(p).self_attn.k_norm.weight", c.family.normsWholeQK ? c.kvDim : c.headDim) : nil,
                 postAttentionNorm: gemma ? try norm("\(p).post_attention_layernorm.weight", c.hiddenSize) : nil,
                 mlpNorm: try norm("\(p).\(gemma ? "pre_feedforward" : "post_attention")_layernorm.weight", c.hiddenSize),
                 postMLPNorm: gemma ? try norm("\(p).post_feedforward_layernorm.weight", c.hiddenSize) : nil,

@@ -59,7 +59,8 @@ extension ModelConfig {
     /// Reads the expert fields of an HF `config.json`: Mixtral's `num_local_experts` (every
     /// layer sparse, experts of `intermediate_size`, always renormalised) or Qwen MoE's
     /// `num_experts` (or `num_local_experts`), `moe_intermediate_size`, `norm_topk_prob`, `decoder_sparse_step`,
-    /// `mlp_only_layers` and (Qwen2-MoE) `shared_expert_intermediate_size`, with
+    /// `mlp_only_layers` and (Qwen2-MoE) `shared_expert_intermediate_size`, or OLMoE's (every
+    /// layer sparse, `norm_topk_prob`, experts of `intermediate_size`), with
     /// transformers' defaults where a key is absent. `router_jitter_noise` is training-only.
     mutating func readMoE(huggingFace config: JSONValue, fail: (String) -> ModelConfigError) throws {
         func int(_ key: String, default value: Int) throws -> Int {
@@ -73,11 +74,20 @@ extension ModelConfig {
             let key = config["num_local_experts"].map { !$0.isNull } == true ? "num_local_experts" : "num_experts"
             return try int(key, default: value)
         }
-        if family == .mixtral {
-            moe = MoEConfig(expertCount: try expertCount(default: 8),
-                            expertsPerToken: try int("num_experts_per_tok", default: 2),
-                            expertIntermediateSize: intermediateSize, normalizeTopK: true,
+        if family == .mixtral || family == .olmoe {
+            // Every layer sparse, experts of `intermediate_size`; OLMoE's defaults are OLMoE-1B-7B's.
+            let mixtral = family == .mixtral
+            moe = MoEConfig(expertCount: try expertCount(default: mixtral ? 8 : 64),
+                            expertsPerToken: try int("num_experts_per_tok", default: mixtral ? 2 : 8),
+                            expertIntermediateSize: intermediateSize,
+                            normalizeTopK: mixtral || config["norm_topk_prob"]?.bool == true,
                             sparseLayers: Array(repeating: true, count: layerCount))
+            if let clip = config["clip_qkv"], !clip.isNull {
+                throw fail("clip_qkv is \(clip); Tern does not clamp Q, K and V")
+            }
+            if !mixtral, config["attention_bias"]?.bool == true {
+                throw fail("attention_bias is set; Tern runs OLMoE without attention biases")
+            }
         } else {
             // transformers' defaults: Qwen3-MoE's are the 30B-A3B's, Qwen2-MoE's the 14B-A2.7B's.
             let qwen3 = family == .qwen3Moe
@@ -111,13 +121,13 @@ extension ModelConfig {
     /// `expert_feed_forward_length`, `expert_shared_feed_forward_length`). A layer is sparse
     /// where the file has its router (`blk.N.ffn_gate_inp.weight`). The renormalisation is
     /// `{arch}.expert_weights_norm` where given, else what each architecture does in llama.cpp
-    /// and transformers: Mixtral (`llama`) and Qwen3-MoE renormalise, Qwen2-MoE does not.
+    /// and transformers: Mixtral (`llama`) and Qwen3-MoE renormalise, Qwen2-MoE and OLMoE do not.
     mutating func readMoE(gguf file: GGUFFile, architecture: String, fail: (String) -> ModelConfigError) throws {
         func int(_ key: String) -> Int? { file.metadata["\(architecture).\(key)"]?.int }
         guard let count = int("expert_count"), let used = int("expert_used_count") else {
             throw fail("missing or non-integer '\(architecture).expert_count' or '\(architecture).expert_used_count'")
         }
-        let normalize = file.metadata["\(architecture).expert_weights_norm"]?.bool ?? (family != .qwen2Moe)
+        let normalize = file.metadata["\(architecture).expert_weights_norm"]?.bool ?? (family == .mixtral || family == .qwen3Moe)
         moe = MoEConfig(
             expertCount: count, expertsPerToken: used,
             expertIntermediateSize: int("expert_feed_forward_length") ?? intermediateSize, normalizeTopK: normalize,

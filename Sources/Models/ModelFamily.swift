@@ -13,13 +13,18 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     case qwen3Moe
     /// Qwen2's attention (Q/K/V bias) with sparse expert layers and a gated shared expert.
     case qwen2Moe
+    /// OLMoE: RMSNorm over the whole Q and K projections, then sparse expert layers.
+    case olmoe
 
     /// Q, K and V projections carry a bias (Qwen2).
     public var hasQKVBias: Bool { self == .qwen2 || self == .qwen2Moe }
     /// RMSNorm over each head of Q and K before RoPE (Qwen3, Gemma 3).
-    public var hasQKNorm: Bool { self == .qwen3 || self == .qwen3Moe || self == .gemma3 }
+    public var hasQKNorm: Bool { self == .qwen3 || self == .qwen3Moe || self == .gemma3 || self == .olmoe }
+    /// The Q and K norms span the whole projection (all heads, one weight per element), not
+    /// each head (OLMoE).
+    public var normsWholeQK: Bool { self == .olmoe }
     /// Some layers' MLP is a router over experts (`ModelConfig.moe` says which and how).
-    public var isMixtureOfExperts: Bool { self == .mixtral || self == .qwen3Moe || self == .qwen2Moe }
+    public var isMixtureOfExperts: Bool { self == .mixtral || self == .qwen3Moe || self == .qwen2Moe || self == .olmoe }
     /// Gemma's differences from Llama, all together: embeddings scaled by √hidden, RMSNorm
     /// weights applied as (1 + w) (HF checkpoints store w; llama.cpp's converter already added
     /// the 1), a norm on the attention and on the MLP output before each residual add
@@ -40,6 +45,7 @@ public enum ModelFamily: String, Sendable, CaseIterable {
         case "MixtralForCausalLM", "mixtral": .mixtral
         case "Qwen3MoeForCausalLM", "qwen3_moe", "qwen3moe": .qwen3Moe
         case "Qwen2MoeForCausalLM", "qwen2_moe", "qwen2moe": .qwen2Moe
+        case "OlmoeForCausalLM", "olmoe": .olmoe
         default: nil
         }
     }
@@ -47,7 +53,8 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     /// Every name `resolve` accepts, for error messages.
     public static let supportedNames = [
         "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Gemma2ForCausalLM",
-        "Gemma3ForCausalLM", "MixtralForCausalLM", "Qwen3MoeForCausalLM", "Qwen2MoeForCausalLM", "llama", "mistral",
-        "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3", "mixtral", "qwen3_moe", "qwen3moe", "qwen2_moe", "qwen2moe",
+        "Gemma3ForCausalLM", "MixtralForCausalLM", "Qwen3MoeForCausalLM", "Qwen2MoeForCausalLM", "OlmoeForCausalLM",
+        "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3", "mixtral", "qwen3_moe", "qwen3moe",
+        "qwen2_moe", "qwen2moe", "olmoe",
     ]
 }
