@@ -160,10 +160,10 @@ TINY_GEMMA_MODELS = {
 }
 
 # Mixture-of-experts models: Mixtral in bf16 (every layer sparse, always renormalised),
-# Qwen3-MoE in f16 with a dense layer among sparse ones (mlp_only_layers) and norm_topk_prob
-# (both also as GGUF files, with the experts stacked as llama.cpp stores them), Qwen2-MoE
-# with the gated shared expert, decoder_sparse_step 2 (layer 0 dense) and no renormalisation,
-# OLMoE (Q/K norms over the whole projections, no renormalisation; also as GGUF).
+# Qwen3-MoE in f16 with a dense layer among sparse ones (mlp_only_layers) and norm_topk_prob,
+# Qwen2-MoE in f16 with the gated shared expert, tied embeddings, decoder_sparse_step 2 (layer 0 dense) and no
+# renormalisation, OLMoE (Q/K norms over the whole projections, no renormalisation). Each also
+# as a GGUF file, with the experts stacked as llama.cpp stores them.
 TINY_MOE_MODELS = {
     "tiny-mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=32,
                                      rope_theta=1000000.0, sliding_window=None, tie_word_embeddings=False),
@@ -177,7 +177,7 @@ TINY_MOE_MODELS = {
                                          shared_expert_intermediate_size=48, intermediate_size=96,
                                          norm_topk_prob=False, decoder_sparse_step=2, num_hidden_layers=2,
                                          rope_theta=1000000.0, tie_word_embeddings=True),
-                       torch.float32, 1),
+                       torch.float16, 1),
     "tiny-olmoe": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=32, norm_topk_prob=False,
                                  rope_theta=10000.0, tie_word_embeddings=False),
                    torch.float16, 1),
@@ -238,13 +238,15 @@ def write_tiny_moe_gguf(model, path):
     """A tiny MoE model as llama.cpp's converter writes it (matrices F16, which holds the
     saved bf16/f16 weights exactly; norms F32): Mixtral as a `llama` with
     expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`, OLMoE as
-    `olmoe` (neox RoPE, not permuted); the
+    `olmoe` (neox RoPE, not permuted), Qwen2-MoE as `qwen2moe` with its shared expert as
+    ffn_*_shexp and its gate as the vector ffn_gate_inp_shexp; the
     experts stacked as blk.N.ffn_{gate,up,down}_exps [experts, rows, columns] and the router
     as blk.N.ffn_gate_inp."""
     import gguf
     c = model.config
     mixtral = c.model_type == "mixtral"
-    writer = gguf.GGUFWriter(path, {"mixtral": "llama", "qwen3_moe": "qwen3moe", "olmoe": "olmoe"}[c.model_type])
+    writer = gguf.GGUFWriter(path, {"mixtral": "llama", "qwen3_moe": "qwen3moe", "qwen2_moe": "qwen2moe",
+                                    "olmoe": "olmoe"}[c.model_type])
     head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
     writer.add_context_length(c.max_position_embeddings)
     writer.add_embedding_length(c.hidden_size)
@@ -259,8 +261,10 @@ def write_tiny_moe_gguf(model, path):
     writer.add_vocab_size(c.vocab_size)
     writer.add_expert_count(c.num_local_experts if mixtral else c.num_experts)
     writer.add_expert_used_count(c.num_experts_per_tok)
-    if c.model_type == "qwen3_moe":
+    if c.model_type in ("qwen3_moe", "qwen2_moe"):
         writer.add_expert_feed_forward_length(c.moe_intermediate_size)
+    if c.model_type == "qwen2_moe":
+        writer.add_expert_shared_feed_forward_length(c.shared_expert_intermediate_size)
 
     def interleave_rope_rows(w, heads):
         # Each head's rows (i, i + d/2) become rows (2i, 2i + 1): the pairing llama.cpp's
@@ -269,7 +273,9 @@ def write_tiny_moe_gguf(model, path):
         return w.reshape(heads, 2, d // 2, -1).transpose(0, 2, 1, 3).reshape(w.shape)
 
     names = {**GGUF_LAYER_NAMES, "post_attention_layernorm": "ffn_norm",
-             "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate": "ffn_gate_inp"}
+             "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate": "ffn_gate_inp",
+             "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
+             "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp"}
     for name, tensor in model.state_dict().items():
         data = tensor.float().numpy()
         if data.ndim >= 2:
@@ -281,7 +287,8 @@ def write_tiny_moe_gguf(model, path):
             writer.add_tensor("output_norm.weight", data)
             continue
         if name == "lm_head.weight":
-            writer.add_tensor("output.weight", data)
+            if not c.tie_word_embeddings:
+                writer.add_tensor("output.weight", data)
             continue
         layer, rest = name[len("model.layers."):].split(".", 1)
         if rest == "mlp.experts.gate_up_proj":
@@ -296,7 +303,10 @@ def write_tiny_moe_gguf(model, path):
             data = interleave_rope_rows(data, c.num_attention_heads)
         if mixtral and rest == "self_attn.k_proj.weight":
             data = interleave_rope_rows(data, c.num_key_value_heads)
-        writer.add_tensor(f"blk.{layer}.{names[rest.rsplit('.', 1)[0]]}.weight", data)
+        if rest == "mlp.shared_expert_gate.weight":
+            data = data.reshape(-1).astype("float32")  # llama.cpp's is a vector [hidden]
+        module, kind = rest.rsplit('.', 1)
+        writer.add_tensor(f"blk.{layer}.{names[module]}.{kind}", data)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -334,7 +344,7 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
                          "logits": [[round(float(x), 6) for x in row] for row in logits]}
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
-        if model_type in ("mixtral", "qwen3_moe", "olmoe"):
+        if model_type in ("mixtral", "qwen3_moe", "qwen2_moe", "olmoe"):
             write_tiny_moe_gguf(reference, os.path.join(OUT, name + ".gguf"))
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:

@@ -217,10 +217,10 @@ import Testing
         #expect(TinyModelTests.maxRelativeError(chunked, reference.logits) < 1e-4)
     }
 
-    /// Tiny Mixtral (a `llama` GGUF with expert keys, Q/K permuted), Qwen3-MoE (`qwen3moe`) and
-    /// OLMoE (`olmoe`) as llama.cpp's converter writes them, experts stacked [experts, rows,
-    /// columns]: the same logits as from their HF folders.
-    @Test(arguments: ["tiny-mixtral", "tiny-qwen3-moe", "tiny-olmoe"])
+    /// The tiny models as llama.cpp's converter writes them (Mixtral as a `llama` GGUF with expert
+    /// keys and Q/K permuted; `qwen3moe`, `qwen2moe` with ffn_*_shexp, `olmoe`), experts stacked
+    /// [experts, rows, columns]: the same config and logits as from their HF folders.
+    @Test(arguments: names)
     func ggufMatchesTransformers(name: String) throws {
         let reference = try #require(Self.references[name])
         let model = try TinyModelTests.loadGGUF(name)
