@@ -19,20 +19,25 @@ public struct ExpertRouting {
     /// `order[offsets[e] ..< offsets[e + 1]]`.
     public private(set) var order: [Int32] = []
     public private(set) var offsets: [Int] = []
+    private var probabilities: [Float]
+    private var nextRow: [Int] = []
 
     public init(expertCount: Int, topK: Int, normalize: Bool) {
         precondition(topK >= 1 && topK <= expertCount, "top-k \(topK) of \(expertCount) experts")
         self.expertCount = expertCount
         self.topK = topK
         self.normalize = normalize
+        probabilities = Array(repeating: 0, count: expertCount)
     }
 
     /// Routes `tokens` tokens from their logits [tokens, expertCount], then groups the slots.
     public mutating func route(logits: UnsafePointer<Float>, tokens: Int) {
         let slots = tokens * topK
-        experts = Array(repeating: 0, count: slots)
-        weights = Array(repeating: 0, count: slots)
-        var probabilities = [Float](repeating: 0, count: expertCount)
+        // The arrays keep their storage from step to step: no allocation once the largest batch was seen.
+        experts.removeAll(keepingCapacity: true)
+        experts.append(contentsOf: repeatElement(-1, count: slots))
+        weights.removeAll(keepingCapacity: true)
+        weights.append(contentsOf: repeatElement(0, count: slots))
         for t in 0..<tokens {
             let row = logits + t * expertCount
             var largest = -Float.infinity
@@ -43,14 +48,14 @@ public struct ExpertRouting {
                 sum += probabilities[e]
             }
             for e in 0..<expertCount { probabilities[e] /= sum }
-            chooseTopK(probabilities, into: t * topK)
+            chooseTopK(into: t * topK)
         }
         group()
     }
 
     /// The k largest of `probabilities` into slots `first ..< first + k`, largest first.
     /// A selection pass per slot: k is small (2 to 8) and the expert count at most a few hundred.
-    private mutating func chooseTopK(_ probabilities: [Float], into first: Int) {
+    private mutating func chooseTopK(into first: Int) {
         var taken: Float = 0
         for j in 0..<topK {
             var best = -1
@@ -68,14 +73,17 @@ public struct ExpertRouting {
 
     /// A counting sort of the slots by expert (stable, so each expert's rows keep token order).
     private mutating func group() {
-        offsets = Array(repeating: 0, count: expertCount + 1)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(contentsOf: repeatElement(0, count: expertCount + 1))
         for expert in experts { offsets[Int(expert) + 1] += 1 }
         for e in 0..<expertCount { offsets[e + 1] += offsets[e] }
-        var next = offsets
-        order = Array(repeating: 0, count: experts.count)
+        nextRow.removeAll(keepingCapacity: true)
+        nextRow.append(contentsOf: offsets)
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: repeatElement(0, count: experts.count))
         for (slot, expert) in experts.enumerated() {
-            order[next[Int(expert)]] = Int32(slot)
-            next[Int(expert)] += 1
+            order[nextRow[Int(expert)]] = Int32(slot)
+            nextRow[Int(expert)] += 1
         }
     }
 }

@@ -77,14 +77,17 @@ final class MoEBlock {
     private func swiGLU(_ mlp: MLPWeights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let width = mlp.gate.outFeatures
         if mlp.gate.weight.dtype == mlp.up.weight.dtype {
-            let weights: [UnsafeRawPointer?] = [mlp.gate.weight.bytes.baseAddress, mlp.up.weight.bytes.baseAddress]
-            let rowCounts: [Int64] = [Int64(width), Int64(mlp.up.outFeatures)]
-            let outputs: [UnsafeMutablePointer<Float>?] = [gate.pointer, up.pointer]
-            weights.withUnsafeBufferPointer { w in
-                rowCounts.withUnsafeBufferPointer { r in
-                    outputs.withUnsafeBufferPointer { ys in
-                        tern_matmul_many(pool.pointer, 2, w.baseAddress, r.baseAddress, dtypeID(mlp.gate.weight),
-                                         Int64(mlp.gate.inFeatures), x, Int64(rows), ys.baseAddress, 0)
+            // One pool job for both projections (tuples on the stack: this runs per expert per layer).
+            var weights = (mlp.gate.weight.bytes.baseAddress, mlp.up.weight.bytes.baseAddress)
+            var rowCounts = (Int64(width), Int64(mlp.up.outFeatures))
+            var outputs = (Optional(gate.pointer), Optional(up.pointer))
+            withUnsafePointer(to: &weights) { w in
+                withUnsafePointer(to: &rowCounts) { r in
+                    withUnsafePointer(to: &outputs) { ys in
+                        tern_matmul_many(pool.pointer, 2, UnsafeRawPointer(w).assumingMemoryBound(to: UnsafeRawPointer?.self),
+                                         UnsafeRawPointer(r).assumingMemoryBound(to: Int64.self), dtypeID(mlp.gate.weight),
+                                         Int64(mlp.gate.inFeatures), x, Int64(rows),
+                                         UnsafeRawPointer(ys).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self), 0)
                     }
                 }
             }
