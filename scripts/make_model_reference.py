@@ -234,14 +234,27 @@ def write_tiny_gemma2_gguf(model, path):
     writer.close()
 
 
-def write_tiny_moe_gguf(model, path):
+def q8_0_roundtrip(data):
+    """`data` [.., columns] quantized to Q8_0 and back, as Tern dequantizes it."""
+    import gguf
+    from gguf import quants
+    kind = gguf.GGMLQuantizationType.Q8_0
+    return quants.dequantize(quants.quantize(data.astype("float32"), kind), kind)
+
+
+def is_router(name):
+    return name.endswith("mlp.gate.weight")
+
+
+def write_tiny_moe_gguf(model, path, q8_0=False):
     """A tiny MoE model as llama.cpp's converter writes it (matrices F16, which holds the
     saved bf16/f16 weights exactly; norms F32): Mixtral as a `llama` with
     expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`, OLMoE as
     `olmoe` (neox RoPE, not permuted), Qwen2-MoE as `qwen2moe` with its shared expert as
     ffn_*_shexp and its gate as the vector ffn_gate_inp_shexp; the
     experts stacked as blk.N.ffn_{gate,up,down}_exps [experts, rows, columns] and the router
-    as blk.N.ffn_gate_inp."""
+    as blk.N.ffn_gate_inp. With q8_0, every matrix but the router (which llama.cpp keeps in
+    float) is Q8_0."""
     import gguf
     c = model.config
     mixtral = c.model_type == "mixtral"
@@ -276,28 +289,36 @@ def write_tiny_moe_gguf(model, path):
              "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate": "ffn_gate_inp",
              "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
              "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp"}
+    def add_tensor(gguf_name, data):
+        if q8_0 and data.ndim >= 2 and not gguf_name.endswith("ffn_gate_inp.weight"):
+            from gguf import quants
+            kind = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(gguf_name, quants.quantize(data.astype("float32"), kind), raw_dtype=kind)
+        else:
+            writer.add_tensor(gguf_name, data)
+
     for name, tensor in model.state_dict().items():
         data = tensor.float().numpy()
         if data.ndim >= 2:
             data = data.astype("float16")
         if name == "model.embed_tokens.weight":
-            writer.add_tensor("token_embd.weight", data)
+            add_tensor("token_embd.weight", data)
             continue
         if name == "model.norm.weight":
-            writer.add_tensor("output_norm.weight", data)
+            add_tensor("output_norm.weight", data)
             continue
         if name == "lm_head.weight":
             if not c.tie_word_embeddings:
-                writer.add_tensor("output.weight", data)
+                add_tensor("output.weight", data)
             continue
         layer, rest = name[len("model.layers."):].split(".", 1)
         if rest == "mlp.experts.gate_up_proj":
             half = data.shape[1] // 2
-            writer.add_tensor(f"blk.{layer}.ffn_gate_exps.weight", data[:, :half].copy())
-            writer.add_tensor(f"blk.{layer}.ffn_up_exps.weight", data[:, half:].copy())
+            add_tensor(f"blk.{layer}.ffn_gate_exps.weight", data[:, :half].copy())
+            add_tensor(f"blk.{layer}.ffn_up_exps.weight", data[:, half:].copy())
             continue
         if rest == "mlp.experts.down_proj":
-            writer.add_tensor(f"blk.{layer}.ffn_down_exps.weight", data)
+            add_tensor(f"blk.{layer}.ffn_down_exps.weight", data)
             continue
         if mixtral and rest == "self_attn.q_proj.weight":
             data = interleave_rope_rows(data, c.num_attention_heads)
@@ -306,7 +327,7 @@ def write_tiny_moe_gguf(model, path):
         if rest == "mlp.shared_expert_gate.weight":
             data = data.reshape(-1).astype("float32")  # llama.cpp's is a vector [hidden]
         module, kind = rest.rsplit('.', 1)
-        writer.add_tensor(f"blk.{layer}.{names[module]}.{kind}", data)
+        add_tensor(f"blk.{layer}.{names[module]}.{kind}", data)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -346,6 +367,19 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json"):
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
         if model_type in ("mixtral", "qwen3_moe", "qwen2_moe", "olmoe"):
             write_tiny_moe_gguf(reference, os.path.join(OUT, name + ".gguf"))
+        if model_type == "mixtral":
+            # Quantized experts (Q8_0 blocks in each expert's rows of the stacked tensors), against
+            # transformers run on the same weights dequantized.
+            write_tiny_moe_gguf(reference, os.path.join(OUT, name + "-q8_0.gguf"), q8_0=True)
+            for n, p in reference.named_parameters():
+                if p.dim() >= 2 and not is_router(n):
+                    p.copy_(torch.from_numpy(q8_0_roundtrip(p.float().numpy())).reshape(p.shape))
+            margins.clear()  # the hooks still record: the quantized model's own routing margins
+            logits = reference(ids).logits[0]
+            print(f"{name}-q8_0: smallest routing gap {min(margins):.2e}")
+            assert min(margins) > 1e-4, name
+            summary[name + "-q8_0"] = {"model_type": model_type, "input_ids": TINY_INPUT,
+                                       "logits": [[round(float(x), 6) for x in row] for row in logits]}
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:
         json.dump(summary, f)

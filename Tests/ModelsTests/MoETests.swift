@@ -230,6 +230,20 @@ import Testing
         #expect(TinyModelTests.maxRelativeError(chunked, reference.logits) < 1e-4)
     }
 
+    /// Tiny Mixtral with every matrix but the routers in Q8_0, so each expert's view into the
+    /// stacked tensors starts mid-tensor on a quantization-block boundary: against transformers
+    /// on the same weights dequantized.
+    @Test func quantizedStackedExpertsMatchTransformers() throws {
+        let reference = try #require(Self.references["tiny-mixtral-q8_0"])
+        let model = try TinyModelTests.loadGGUF("tiny-mixtral-q8_0")
+        let experts = try #require(model.weights.layers[1].moe?.experts)
+        #expect(experts.map(\.up.weight.dtype) == Array(repeating: .q8_0, count: 4))
+        let chunked = try TinyModelTests.teacherForced(model, tokens: reference.input_ids, chunks: [7, 1, 1, 5, 6])
+        let error = TinyModelTests.maxRelativeError(chunked, reference.logits)
+        print("tiny-mixtral-q8_0: max |logit diff| \(TinyModelTests.maxAbsoluteError(chunked, reference.logits)), relative \(error)")
+        #expect(error < 1e-4)
+    }
+
     /// Several sequences in one batch share the experts' grouped matmuls: three prompts (prefixes
     /// of the reference input, so each position's logits are known) prefilled together, then
     /// decoded together for several steps, each row against transformers.
