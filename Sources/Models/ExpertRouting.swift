@@ -5,8 +5,8 @@ import Foundation
 /// Each token's router logits go through a softmax over all experts (in Float, as
 /// transformers does whatever the activations' type), the k largest probabilities choose the
 /// experts (ties go to the lower expert index), and with `normalize` the k probabilities are
-/// divided by their sum so they add to 1. Mixtral, Qwen3-MoE (`norm_topk_prob`) and Qwen2-MoE
-/// all take this order: softmax first, then top-k, then the optional renormalisation.
+/// divided by their sum so they add to 1. Mixtral, Qwen3-MoE, Qwen2-MoE and OLMoE (the last three
+/// renormalising iff `norm_topk_prob`) all take this order: softmax, top-k, renormalisation.
 public struct ExpertRouting {
     public let expertCount: Int
     public let topK: Int

@@ -5,9 +5,10 @@ import Tensors
 /// The forward pass of every `ModelFamily` on the CPU backend.
 ///
 /// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3,
-/// Gemma 3; over the whole projections in OLMoE) → RoPE → K/V written into the paged cache → paged attention → output projection
-/// added to the residual → RMSNorm → SwiGLU MLP added to the residual (in a sparse layer of a
-/// mixture-of-experts model, the routed experts of `MoEBlock`). Gemma scales the
+/// Gemma 3; over the whole projections in OLMoE) → RoPE → K/V written into the paged cache →
+/// paged attention → output projection added to the residual → RMSNorm → SwiGLU MLP added to
+/// the residual (in a sparse layer of a mixture-of-experts model, the routed experts of
+/// `MoEBlock`). Gemma scales the
 /// embeddings by √hidden, normalizes the attention and MLP outputs before their residual adds,
 /// takes a GeGLU MLP, and interleaves sliding-window (local) layers, with their own RoPE base
 /// in Gemma 3, with global ones (`ModelConfig.slidingWindowLayers` says how the KV cache

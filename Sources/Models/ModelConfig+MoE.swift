@@ -3,7 +3,7 @@ import ModelLoading
 /// How a mixture-of-experts layer routes: each token's router logits go through a softmax
 /// over all experts, the `expertsPerToken` largest probabilities pick the experts, and (when
 /// `normalizeTopK`) those probabilities are divided by their sum. Mixtral always renormalises;
-/// Qwen MoE models do iff `norm_topk_prob`.
+/// Qwen MoE models and OLMoE do iff `norm_topk_prob`.
 public struct MoEConfig: Sendable, Equatable {
     public var expertCount: Int
     public var expertsPerToken: Int
@@ -36,7 +36,7 @@ public struct MoEConfig: Sendable, Equatable {
     /// Checks the numbers against each other and the layer count.
     func validate(layerCount: Int, fail: (String) -> ModelConfigError) throws {
         if expertCount < 1 || expertCount > 1 << 12 {
-            throw fail("num_experts is \(expertCount); Tern takes 1 to \(1 << 12) experts")
+            throw fail("num_experts (num_local_experts) is \(expertCount); Tern takes 1 to \(1 << 12) experts")
         }
         if expertsPerToken < 1 || expertsPerToken > expertCount {
             throw fail("num_experts_per_tok is \(expertsPerToken), but must be between 1 and the \(expertCount) experts")
@@ -57,10 +57,10 @@ extension ModelConfig {
     public func isSparse(layer: Int) -> Bool { moe?.sparseLayers[layer] ?? false }
 
     /// Reads the expert fields of an HF `config.json`: Mixtral's `num_local_experts` (every
-    /// layer sparse, experts of `intermediate_size`, always renormalised) or Qwen MoE's
-    /// `num_experts` (or `num_local_experts`), `moe_intermediate_size`, `norm_topk_prob`, `decoder_sparse_step`,
-    /// `mlp_only_layers` and (Qwen2-MoE) `shared_expert_intermediate_size`, or OLMoE's (every
-    /// layer sparse, `norm_topk_prob`, experts of `intermediate_size`), with
+    /// layer sparse, experts of `intermediate_size`, always renormalised); Qwen MoE's
+    /// `num_experts` (or `num_local_experts`), `moe_intermediate_size`, `norm_topk_prob`,
+    /// `decoder_sparse_step`, `mlp_only_layers` and (Qwen2-MoE) `shared_expert_intermediate_size`;
+    /// or OLMoE's (every layer sparse, experts of `intermediate_size`, `norm_topk_prob`), with
     /// transformers' defaults where a key is absent. `router_jitter_noise` is training-only.
     mutating func readMoE(huggingFace config: JSONValue, fail: (String) -> ModelConfigError) throws {
         func int(_ key: String, default value: Int) throws -> Int {
@@ -127,11 +127,19 @@ extension ModelConfig {
         guard let count = int("expert_count"), let used = int("expert_used_count") else {
             throw fail("missing or non-integer '\(architecture).expert_count' or '\(architecture).expert_used_count'")
         }
+        // Files without the key still have the shared expert's tensors: their rows give its width.
+        func sharedWidth() throws -> Int {
+            if let width = int("expert_shared_feed_forward_length") { return width }
+            for layer in 0..<layerCount {
+                if let info = file.tensorInfo("blk.\(layer).ffn_gate_shexp.weight") { return info.shape.first ?? 0 }
+            }
+            throw fail("missing '\(architecture).expert_shared_feed_forward_length' and no ffn_gate_shexp tensor")
+        }
         let normalize = file.metadata["\(architecture).expert_weights_norm"]?.bool ?? (family == .mixtral || family == .qwen3Moe)
         moe = MoEConfig(
             expertCount: count, expertsPerToken: used,
             expertIntermediateSize: int("expert_feed_forward_length") ?? intermediateSize, normalizeTopK: normalize,
             sparseLayers: (0..<layerCount).map { file.contains("blk.\($0).ffn_gate_inp.weight") },
-            sharedExpertIntermediateSize: family == .qwen2Moe ? int("expert_shared_feed_forward_length") ?? 0 : 0)
+            sharedExpertIntermediateSize: family == .qwen2Moe ? try sharedWidth() : 0)
     }
 }

@@ -102,7 +102,7 @@ import Testing
             "\($0)".contains("config.json") && "\($0)".contains("num_experts_per_tok is 3") && "\($0)".contains("2 experts")
         }
         #expect { try config(#"{"architectures": ["Qwen3MoeForCausalLM"], \#(base), "num_experts": 0, "num_experts_per_tok": 1}"#) } throws: {
-            "\($0)".contains("num_experts is 0")
+            "\($0)".contains("num_experts (num_local_experts) is 0")
         }
         #expect { try config(#"{"architectures": ["Qwen3MoeForCausalLM"], \#(base), "num_experts": 4, "num_experts_per_tok": 1, "moe_intermediate_size": 0}"#) } throws: {
             "\($0)".contains("moe_intermediate_size")
