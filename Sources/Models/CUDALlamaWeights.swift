@@ -41,6 +41,9 @@ final class CUDALlamaWeights {
         embedding = try uploader.matrices([weights.embedding], label: "embedding")
         var layers: [Layer] = []
         for (index, layer) in weights.layers.enumerated() {
+            guard let mlp = layer.mlp else {
+                throw CUDAError.unsupported("layer \(index) of \(c.family) is a mixture of experts, which the CUDA backend does not run")
+            }
             let biases = [layer.query.bias, layer.key.bias, layer.value.bias]
             layers.append(Layer(
                 attentionNorm: try uploader.floats(layer.attentionNorm, label: "attention norm"),
@@ -52,8 +55,8 @@ final class CUDALlamaWeights {
                 output: try uploader.matrices([layer.output.weight], label: "o_proj"),
                 postAttentionNorm: try layer.postAttentionNorm.map { try uploader.floats($0, label: "post-attention norm") },
                 mlpNorm: try uploader.floats(layer.mlpNorm, label: "mlp norm"),
-                gateUp: try uploader.matrices([layer.gate.weight, layer.up.weight], label: "gate_up"),
-                down: try uploader.matrices([layer.down.weight], label: "down_proj"),
+                gateUp: try uploader.matrices([mlp.gate.weight, mlp.up.weight], label: "gate_up"),
+                down: try uploader.matrices([mlp.down.weight], label: "down_proj"),
                 postMLPNorm: try layer.postMLPNorm.map { try uploader.floats($0, label: "post-MLP norm") }))
             if (index + 1) % max(1, c.layerCount / 4) == 0 || index + 1 == c.layerCount {
                 logger.info("uploading weights", metadata: [

@@ -5,8 +5,10 @@ import Tensors
 /// The forward pass of every `ModelFamily` on the CPU backend.
 ///
 /// Per layer: RMSNorm → Q/K/V projections (+bias, Qwen2) → per-head Q/K norm (Qwen3,
-/// Gemma 3) → RoPE → K/V written into the paged cache → paged attention → output projection
-/// added to the residual → RMSNorm → SwiGLU MLP added to the residual. Gemma scales the
+/// Gemma 3; over the whole projections in OLMoE) → RoPE → K/V written into the paged cache →
+/// paged attention → output projection added to the residual → RMSNorm → SwiGLU MLP added to
+/// the residual (in a sparse layer of a mixture-of-experts model, the routed experts of
+/// `MoEBlock`). Gemma scales the
 /// embeddings by √hidden, normalizes the attention and MLP outputs before their residual adds,
 /// takes a GeGLU MLP, and interleaves sliding-window (local) layers, with their own RoPE base
 /// in Gemma 3, with global ones (`ModelConfig.slidingWindowLayers` says how the KV cache
@@ -42,7 +44,9 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
     private let logits = FloatBuffer(count: 0)       // (B', vocab)
     /// Per layer, the projections that read the same normed input, run as one pool job.
     private let queryKeyValue: [LinearGroup]
-    private let gateUp: [LinearGroup]
+    /// nil for a sparse layer, whose MLP `moeBlock` runs.
+    private let gateUp: [LinearGroup?]
+    private let moeBlock: MoEBlock?
 
     /// Linear layers on one input, each into its own buffer. When they share a weight type
     /// and input width they run as one `tern_matmul_many`, so the workers are waited for
@@ -81,7 +85,8 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         queryKeyValue = weights.layers.map { [query, key, value] in
             LinearGroup([$0.query, $0.key, $0.value], into: [query, key, value])
         }
-        gateUp = weights.layers.map { [gate, up] in LinearGroup([$0.gate, $0.up], into: [gate, up]) }
+        gateUp = weights.layers.map { [gate, up] in $0.mlp.map { LinearGroup([$0.gate, $0.up], into: [gate, up]) } }
+        moeBlock = config.moe.map { MoEBlock(config: $0, hiddenSize: config.hiddenSize, pool: pool) }
         kvCache = try CPUKVCache(layerCount: config.layerCount, blockCount: blockCount, blockSize: blockSize,
                                  kvDim: config.kvDim)
     }
@@ -156,8 +161,13 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         rmsNorm(residual.pointer, layer.attentionNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
         linears(queryKeyValue[index], normed.pointer, tokens: tokens)
         if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
-            rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
-            rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
+            if c.family.normsWholeQK {
+                rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens, dim: c.qDim)
+                rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens, dim: c.kvDim)
+            } else {
+                rmsNorm(query.pointer, queryNorm, into: query.pointer, rows: tokens * c.headCount, dim: c.headDim)
+                rmsNorm(key.pointer, keyNorm, into: key.pointer, rows: tokens * c.kvHeadCount, dim: c.headDim)
+            }
         }
         let rope = c.usesLocalRope(layer: index) ? localRope ?? self.rope : self.rope
         if let longRope, let longRoPE = c.longRoPE {
@@ -211,13 +221,20 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
     private func mlpBlock(layer: LlamaLayerWeights, index: Int, tokens: Int) {
         let c = config
         rmsNorm(residual.pointer, layer.mlpNorm, into: normed.pointer, rows: tokens, dim: c.hiddenSize)
-        linears(gateUp[index], normed.pointer, tokens: tokens)
+        if let moe = layer.moe, let moeBlock {
+            moeBlock.run(moe, normed.pointer, tokens: tokens, residual: residual.pointer)
+            return
+        }
+        guard let mlp = layer.mlp, let gateUp = gateUp[index] else {
+            preconditionFailure("layer \(index) has neither an MLP nor experts")  // LlamaWeights sets one
+        }
+        linears(gateUp, normed.pointer, tokens: tokens)
         if c.family.isGemma {
             tern_gelu_tanh_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
         } else {
             tern_silu_mul(gate.pointer, up.pointer, Int64(tokens * c.intermediateSize))
         }
-        addToResidual(layer.down, gate.pointer, tokens: tokens, norm: layer.postMLPNorm)
+        addToResidual(mlp.down, gate.pointer, tokens: tokens, norm: layer.postMLPNorm)
     }
 
     /// residual += x · Wᵀ, or residual += norm(x · Wᵀ) where the block's output has a norm of

@@ -48,6 +48,9 @@ public final class LlamaCUDAModel: ModelExecutor {
                 maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
                 maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), cudaGraphs: Bool = true,
                 logger: Logger) throws {
+        guard !config.family.isMixtureOfExperts else {
+            throw CUDAError.unsupported("\(config.family) is a mixture-of-experts model, which the CUDA backend does not run yet (use --device cpu)")
+        }
         guard config.headDim <= 256, config.headDim % 32 == 0 else {
             throw CUDAError.unsupported("head_dim \(config.headDim) is not supported by the attention kernels (a multiple of 32, at most 256)")
         }

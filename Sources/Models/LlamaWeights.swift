@@ -13,24 +13,32 @@ public struct Linear: Sendable {
     public var inFeatures: Int { weight.shape[1] }
 }
 
+/// A gated MLP: down(act(gate · x) * (up · x)), SiLU (SwiGLU) or Gemma's tanh GELU (GeGLU).
+public struct MLPWeights: Sendable {
+    public let gate: Linear            // [intermediate, hidden]
+    public let up: Linear              // [intermediate, hidden]
+    public let down: Linear            // [hidden, intermediate]
+}
+
 /// The weights of one decoder layer. Norm weights are stored as the factor they apply:
-/// Gemma's HF (1 + w) already added up.
+/// Gemma's HF (1 + w) already added up. Exactly one of `mlp` and `moe` is set.
 public struct LlamaLayerWeights: Sendable {
     public let attentionNorm: [Float]  // [hidden]
     public let query: Linear           // [heads * headDim, hidden]
     public let key: Linear             // [kvHeads * headDim, hidden]
     public let value: Linear           // [kvHeads * headDim, hidden]
     public let output: Linear          // [hidden, heads * headDim]
-    public let queryNorm: [Float]?     // [headDim] (Qwen3)
-    public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3)
+    public let queryNorm: [Float]?     // [headDim] (Qwen3, Gemma 3), [heads * headDim] (OLMoE)
+    public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3), [kvHeads * headDim] (OLMoE)
     /// [hidden] on the attention output before the residual add (Gemma)
     public let postAttentionNorm: [Float]?
     public let mlpNorm: [Float]        // [hidden]
     /// [hidden] on the MLP output before the residual add (Gemma)
     public let postMLPNorm: [Float]?
-    public let gate: Linear            // [intermediate, hidden]
-    public let up: Linear              // [intermediate, hidden]
-    public let down: Linear            // [hidden, intermediate]
+    /// The dense MLP; nil in a sparse layer of a mixture-of-experts model.
+    public let mlp: MLPWeights?
+    /// The router and experts of a sparse layer.
+    public let moe: MoEWeights?
 }
 
 /// All weights of a Llama-family model, checked against its config.
@@ -52,16 +60,7 @@ public struct LlamaWeights: Sendable {
         let gemma = c.family.isGemma
         func storeName(_ name: String) -> String { naming.storeName(name, sandwichNorms: gemma) }
         func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> TensorData {
-            let tensor = try store.tensor(storeName(name), shape: [rows, columns])
-            guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
-                throw ModelConfigError(source: store.path,
-                                       message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
-            }
-            guard columns % tensor.dtype.blockSize == 0 else {
-                throw ModelConfigError(source: store.path,
-                                       message: "tensor '\(tensor.name)': \(columns) columns is not a multiple of \(tensor.dtype)'s block of \(tensor.dtype.blockSize)")
-            }
-            return tensor
+            try Self.computable(try store.tensor(storeName(name), shape: [rows, columns]), source: store.path)
         }
         func vector(_ name: String, _ count: Int) throws -> [Float] {
             let tensor = try store.tensor(storeName(name), shape: [count])
@@ -96,7 +95,8 @@ public struct LlamaWeights: Sendable {
                 : [try linear("\(p).self_attn.q_proj", c.qDim, c.hiddenSize, bias: c.family.hasQKVBias),
                    try linear("\(p).self_attn.k_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias),
                    try linear("\(p).self_attn.v_proj", c.kvDim, c.hiddenSize, bias: c.family.hasQKVBias)]
-            let gateUp = c.family.hasFusedProjections
+            let gateUp = c.isSparse(layer: index) ? []
+                : c.family.hasFusedProjections
                 ? try fusedLinears("\(p).mlp.gate_up_proj", [c.intermediateSize, c.intermediateSize])
                 : [try linear("\(p).mlp.gate_proj", c.intermediateSize, c.hiddenSize, bias: false),
                    try linear("\(p).mlp.up_proj", c.intermediateSize, c.hiddenSize, bias: false)]
@@ -106,14 +106,19 @@ public struct LlamaWeights: Sendable {
                 key: qkv[1],
                 value: qkv[2],
                 output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
-                queryNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.q_norm.weight", c.headDim) : nil,
-                keyNorm: c.family.hasQKNorm ? try norm("\(p).self_attn.k_norm.weight", c.headDim) : nil,
+                queryNorm: c.family.hasQKNorm
+                    ? try norm("\(p).self_attn.q_norm.weight", c.family.normsWholeQK ? c.qDim : c.headDim) : nil,
+                keyNorm: c.family.hasQKNorm
+                    ? try norm("\(p).self_attn.k_norm.weight", c.family.normsWholeQK ? c.kvDim : c.headDim) : nil,
                 postAttentionNorm: gemma ? try norm("\(p).post_attention_layernorm.weight", c.hiddenSize) : nil,
                 mlpNorm: try norm("\(p).\(gemma ? "pre_feedforward" : "post_attention")_layernorm.weight", c.hiddenSize),
                 postMLPNorm: gemma ? try norm("\(p).post_feedforward_layernorm.weight", c.hiddenSize) : nil,
-                gate: gateUp[0],
-                up: gateUp[1],
-                down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)))
+                mlp: c.isSparse(layer: index) ? nil : MLPWeights(
+                    gate: gateUp[0],
+                    up: gateUp[1],
+                    down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)),
+                moe: c.isSparse(layer: index)
+                    ? try MoEWeights(store: store, config: c, layer: index, naming: naming) : nil))
             progress(index + 1, c.layerCount)
         }
         self.layers = layers
@@ -127,6 +132,20 @@ public struct LlamaWeights: Sendable {
         ropeFrequencyFactors = store.contains("rope_freqs.weight")
             ? try Self.floats(try store.tensor("rope_freqs.weight", shape: [c.headDim / 2]), source: store.path)
             : nil
+    }
+
+    /// `tensor`, checked to be a matrix the CPU matmul takes: a supported type, and whole
+    /// quantization blocks in each row.
+    static func computable(_ tensor: TensorData, source: String) throws -> TensorData {
+        guard tern_type_supported(Int32(tensor.dtype.rawValue)) != 0 else {
+            throw ModelConfigError(source: source,
+                                   message: "tensor '\(tensor.name)' has type \(tensor.dtype), which the CPU backend does not compute with")
+        }
+        guard tensor.columns % tensor.dtype.blockSize == 0 else {
+            throw ModelConfigError(source: source,
+                                   message: "tensor '\(tensor.name)': \(tensor.columns) columns is not a multiple of \(tensor.dtype)'s block of \(tensor.dtype.blockSize)")
+        }
+        return tensor
     }
 
     /// A small tensor (norm weight, bias) as Floats, whatever its stored type.

@@ -10,10 +10,12 @@ extension ModelConfig {
         guard let architecture = file.metadata["general.architecture"]?.string else {
             throw fail("missing 'general.architecture'")
         }
-        guard let family = ModelFamily.resolve(architecture: architecture) else {
-            throw fail("unknown architecture '\(architecture)'; Tern runs llama, mistral, qwen2, qwen3, gemma2, gemma3 and phi3 GGUF files")
+        guard var family = ModelFamily.resolve(architecture: architecture) else {
+            throw fail("unknown architecture '\(architecture)'; Tern runs llama (and Mixtral), mistral, qwen2, qwen3, qwen2moe, qwen3moe, olmoe, gemma2, gemma3 and phi3 GGUF files")
         }
         func int(_ key: String) -> Int? { file.metadata["\(architecture).\(key)"]?.int }
+        // llama.cpp writes Mixtral as a `llama` with experts.
+        if family == .llama, (int("expert_count") ?? 0) > 0 { family = .mixtral }
         func double(_ key: String) -> Double? { file.metadata["\(architecture).\(key)"]?.double }
         func required(_ key: String) throws -> Int {
             guard let value = int(key) else { throw fail("missing or non-integer '\(architecture).\(key)'") }
@@ -48,6 +50,8 @@ extension ModelConfig {
                            + "(head_dim \(headDim))")
             }
         }
+        let permuted: Set<ModelFamily> = [.llama, .mistral, .mixtral]
+        let ropeStyle: RoPEStyle = permuted.contains(family) ? .interleaved : .neox
 
         self.init(
             family: family == .mistral ? .llama : family,
@@ -61,7 +65,7 @@ extension ModelConfig {
             rmsNormEpsilon: Float(double("attention.layer_norm_rms_epsilon") ?? 1e-6),
             ropeTheta: double("rope.freq_base") ?? 10000,
             ropeScaling: scaling,
-            ropeStyle: (family == .llama || family == .mistral) ? .interleaved : .neox,
+            ropeStyle: ropeStyle,
             maxPositionEmbeddings: int("context_length") ?? 4096,
             tieWordEmbeddings: !file.contains("output.weight"),
             slidingWindow: int("attention.sliding_window") ?? 0,
@@ -69,6 +73,7 @@ extension ModelConfig {
             eosTokenIDs: Array(Set(eos)).sorted())
         if family.isGemma { readGemma(gguf: file, architecture: architecture) }
         if family == .phi3 { try readPhi3(gguf: file, fail: fail) }
+        if family.isMixtureOfExperts { try readMoE(gguf: file, architecture: architecture, fail: fail) }
         try validate(source: source)
     }
 }

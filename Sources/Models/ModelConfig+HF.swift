@@ -20,7 +20,7 @@ extension ModelConfig {
         let theta = config["rope_theta"]?.double ?? config["rope_parameters"]?["rope_theta"]?.double ?? 10000
 
         var slidingWindow = 0
-        if family == .mistral, let window = config["sliding_window"]?.int {
+        if family == .mistral || family == .mixtral, let window = config["sliding_window"]?.int {
             slidingWindow = window
         } else if config["use_sliding_window"]?.bool == true {
             throw fail("use_sliding_window is set; Tern does not run Qwen's per-layer sliding windows")
@@ -54,6 +54,7 @@ extension ModelConfig {
             eosTokenIDs: try ids("eos_token_id"))
         if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
         if family == .phi3 { try readPhi3(huggingFace: config, fail: fail) }
+        if family.isMixtureOfExperts { try readMoE(huggingFace: config, fail: fail) }
         try validate(source: source)
     }
 

@@ -61,6 +61,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionLogitSoftcap: Float = 0
     /// If > 0, the output logits become tanh(x / cap) · cap (Gemma 2).
     public var finalLogitSoftcap: Float = 0
+    /// The expert layers of a mixture-of-experts family; nil for a dense model.
+    public var moe: MoEConfig? = nil
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }
@@ -137,6 +139,10 @@ public struct ModelConfig: Sendable, Equatable {
                             ("final_logit_softcapping", finalLogitSoftcap)] where !(cap >= 0 && cap.isFinite) {
             throw fail("\(name) must be positive or absent, got \(cap)")
         }
+        if family.isMixtureOfExperts != (moe != nil) {
+            throw fail(moe == nil ? "\(family) needs its expert fields" : "\(family) is not a mixture-of-experts family")
+        }
+        try moe?.validate(layerCount: layerCount, fail: fail)
         if !(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite) {
             throw fail("rms_norm_eps must be positive, got \(rmsNormEpsilon)")
         }

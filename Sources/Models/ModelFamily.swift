@@ -8,11 +8,24 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     case gemma2
     case gemma3
     case phi3
+    /// Mistral's attention with a sparse mixture of SwiGLU experts in every layer.
+    case mixtral
+    /// Qwen3's attention (Q/K norms) with sparse expert layers.
+    case qwen3Moe
+    /// Qwen2's attention (Q/K/V bias) with sparse expert layers and a gated shared expert.
+    case qwen2Moe
+    /// OLMoE: RMSNorm over the whole Q and K projections, then sparse expert layers.
+    case olmoe
 
     /// Q, K and V projections carry a bias (Qwen2).
-    public var hasQKVBias: Bool { self == .qwen2 }
+    public var hasQKVBias: Bool { self == .qwen2 || self == .qwen2Moe }
     /// RMSNorm over each head of Q and K before RoPE (Qwen3, Gemma 3).
-    public var hasQKNorm: Bool { self == .qwen3 || self == .gemma3 }
+    public var hasQKNorm: Bool { self == .qwen3 || self == .qwen3Moe || self == .gemma3 || self == .olmoe }
+    /// The Q and K norms span the whole projection (all heads, one weight per element), not
+    /// each head (OLMoE).
+    public var normsWholeQK: Bool { self == .olmoe }
+    /// Some layers' MLP is a router over experts (`ModelConfig.moe` says which and how).
+    public var isMixtureOfExperts: Bool { self == .mixtral || self == .qwen3Moe || self == .qwen2Moe || self == .olmoe }
     /// Gemma's differences from Llama, all together: embeddings scaled by √hidden, RMSNorm
     /// weights applied as (1 + w) (HF checkpoints store w; llama.cpp's converter already added
     /// the 1), a norm on the attention and on the MLP output before each residual add
@@ -23,7 +36,8 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     public var hasFusedProjections: Bool { self == .phi3 }
 
     /// The registry: HF `architectures` entries and `model_type` values, and GGUF
-    /// `general.architecture` values, to a family. SmolLM2 is a Llama.
+    /// `general.architecture` values, to a family. SmolLM2 is a Llama; a GGUF Mixtral is a
+    /// `llama` with `llama.expert_count` (`ModelConfig(gguf:)` tells them apart).
     public static func resolve(architecture name: String) -> ModelFamily? {
         switch name {
         case "LlamaForCausalLM", "llama": .llama
@@ -33,6 +47,10 @@ public enum ModelFamily: String, Sendable, CaseIterable {
         case "Gemma2ForCausalLM", "gemma2": .gemma2
         case "Gemma3ForCausalLM", "gemma3_text", "gemma3": .gemma3
         case "Phi3ForCausalLM", "phi3": .phi3
+        case "MixtralForCausalLM", "mixtral": .mixtral
+        case "Qwen3MoeForCausalLM", "qwen3_moe", "qwen3moe": .qwen3Moe
+        case "Qwen2MoeForCausalLM", "qwen2_moe", "qwen2moe": .qwen2Moe
+        case "OlmoeForCausalLM", "olmoe": .olmoe
         default: nil
         }
     }
@@ -40,7 +58,8 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     /// Every name `resolve` accepts, for error messages.
     public static let supportedNames = [
         "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Gemma2ForCausalLM",
-        "Gemma3ForCausalLM", "Phi3ForCausalLM", "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3",
-        "phi3",
+        "Gemma3ForCausalLM", "Phi3ForCausalLM", "MixtralForCausalLM", "Qwen3MoeForCausalLM", "Qwen2MoeForCausalLM",
+        "OlmoeForCausalLM", "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3", "phi3", "mixtral",
+        "qwen3_moe", "qwen3moe", "qwen2_moe", "qwen2moe", "olmoe",
     ]
 }

@@ -68,6 +68,10 @@ import Testing
         return worst
     }
 
+    static func maxAbsoluteError(_ actual: [[Float]], _ expected: [[Float]]) -> Float {
+        zip(actual, expected).map { a, e in zip(a, e).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
     @Test(arguments: ["tiny-llama3", "tiny-llama-bf16-sharded", "tiny-qwen2", "tiny-qwen3", "tiny-mistral",
                       "tiny-gemma2", "tiny-gemma3", "tiny-phi3"])
     func logitsMatchTransformers(name: String) throws {

@@ -105,6 +105,8 @@ void tern_scale(float *x, int64_t n, float s);
 void tern_softcap(float *x, int64_t n, float cap);
 /// x[i] += y[i] for i in [0, n).
 void tern_add(float *x, const float *y, int64_t n);
+/// x[i] += s * y[i] for i in [0, n): a routed expert's output added with its routing weight.
+void tern_add_scaled(float *x, const float *y, int64_t n, float s);
 /// Rotary embedding in place on x [n_tokens, n_heads, head_dim], over the first rot_dim
 /// dims of each head. inv_freq has rot_dim / 2 entries (scaling already applied).
 /// neox != 0: pairs (i, i + rot_dim/2) (HF "rotate_half"); neox == 0: pairs (2i, 2i+1)
