@@ -13,7 +13,7 @@
 // both with register tiles. One token of Q4_0 / Q4_1 on AVX-512 VNNI takes matmul_vnni.c
 // instead, which cuts x into int8 limbs once per call (in a per-thread buffer) and runs
 // integer dot products, ~1.4x faster; on AVX2 without AVX-512, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K
-// and Q6_K take matmul_avx2_int.c, two int16 limbs with vpmaddwd, 1.5-2.7x faster on Zen 3.
+// and Q6_K take matmul_avx2_int.c, two int16 limbs with vpmaddwd, 1.5-2.3x faster on Zen 3.
 // The portable kernel below is the reference and the
 // path for types without a SIMD decoder. tern_matmul_many runs matrices that share an input
 // in one pool job, each row computed exactly as alone.
