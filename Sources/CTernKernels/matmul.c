@@ -12,7 +12,9 @@
 // from DRAM), prefill by the FMAs; the SIMD kernels (matmul_avx2.c, matmul_avx512.c) serve
 // both with register tiles. One token of Q4_0 / Q4_1 on AVX-512 VNNI takes matmul_vnni.c
 // instead, which cuts x into int8 limbs once per call (in a per-thread buffer) and runs
-// integer dot products, ~1.4x faster. The portable kernel below is the reference and the
+// integer dot products, ~1.4x faster; on AVX2 without AVX-512, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K
+// and Q6_K take matmul_avx2_int.c, two int16 limbs with vpmaddwd, 1.5-2.3x faster on Zen 3.
+// The portable kernel below is the reference and the
 // path for types without a SIMD decoder. tern_matmul_many runs matrices that share an input
 // in one pool job, each row computed exactly as alone.
 #include "tern_internal.h"
@@ -129,46 +131,54 @@ static int schedule_rows(const tern_pool *pool, int64_t rows, int64_t cols, int6
     return n;
 }
 
-/// The calling thread's buffer for prepared activations, grown as needed and freed when the
-/// thread exits; NULL if memory cannot be had.
-static pthread_key_t vnni_key;
-static pthread_once_t vnni_once = PTHREAD_ONCE_INIT;
+/// The calling thread's buffer for prepared activations (64-byte aligned, at least `bytes`),
+/// grown as needed and freed when the thread exits; NULL if memory cannot be had.
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
 typedef struct {
-    size_t groups;  // capacity
-    tern_vnni_x x;
-} vnni_buffer;
+    size_t bytes;  // capacity
+    void *mem;
+} scratch_buffer;
 
-static void vnni_buffer_free(void *p) {
-    vnni_buffer *b = p;
-    free(b->x.limbs);
+static void scratch_free(void *p) {
+    scratch_buffer *b = p;
+    free(b->mem);
     free(b);
 }
 
-static void vnni_key_create(void) { pthread_key_create(&vnni_key, vnni_buffer_free); }
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
 
-static tern_vnni_x *vnni_buffer_for(int64_t n_groups) {
-    pthread_once(&vnni_once, vnni_key_create);
-    vnni_buffer *b = pthread_getspecific(vnni_key);
-    if (b && b->groups >= (size_t)n_groups) return &b->x;
+static void *thread_scratch(size_t bytes) {
+    pthread_once(&scratch_once, scratch_key_create);
+    scratch_buffer *b = pthread_getspecific(scratch_key);
+    if (b && b->bytes >= bytes) return b->mem;
     if (!b) {
         b = calloc(1, sizeof *b);
-        if (!b || pthread_setspecific(vnni_key, b) != 0) {
+        if (!b || pthread_setspecific(scratch_key, b) != 0) {
             free(b);
             return NULL;
         }
     }
-    // One allocation: the limbs (3 x 128 bytes a group), then scale, sum4 and sum8 (16, 4
-    // and 8 floats a group).
-    uint8_t *mem = malloc((size_t)n_groups * (384 + 4 * 28));
+    const size_t size = (bytes + 63) / 64 * 64;
+    void *mem = aligned_alloc(64, size);
     if (!mem) return NULL;
-    free(b->x.limbs);
-    b->groups = (size_t)n_groups;
-    b->x.limbs = (int8_t *)mem;
-    b->x.scale = (float *)(mem + (size_t)n_groups * 384);
-    b->x.sum4 = b->x.scale + (size_t)n_groups * 16;
-    b->x.sum8 = b->x.sum4 + (size_t)n_groups * 4;
-    return &b->x;
+    free(b->mem);
+    b->bytes = size;
+    b->mem = mem;
+    return mem;
+}
+
+/// A tern_vnni_x in the thread's scratch: the limbs (3 x 128 bytes a group), then scale,
+/// sum4 and sum8 (16, 4 and 8 floats a group).
+static int vnni_buffer_for(int64_t n_groups, tern_vnni_x *x) {
+    uint8_t *mem = thread_scratch((size_t)n_groups * (384 + 4 * 28));
+    if (!mem) return 0;
+    x->limbs = (int8_t *)mem;
+    x->scale = (float *)(mem + (size_t)n_groups * 384);
+    x->sum4 = x->scale + (size_t)n_groups * 16;
+    x->sum8 = x->sum4 + (size_t)n_groups * 4;
+    return 1;
 }
 
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
@@ -188,15 +198,25 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
         return;
     }
     mm_job job = {.n_parts = 0, .kernel = kernel_for(wtype), .wtype = wtype};
-    // One token of a type with a VNNI kernel: x is cut into limbs once for every row.
+    // One token of a type with an integer kernel (VNNI on AVX-512, x16 on AVX2): x is cut
+    // into limbs once for every row.
+    tern_vnni_x vnni_x;
+    tern_x16 x16;
     const tern_vnni_x *xq = NULL;
+    const tern_x16 *xi = NULL;
 #if defined(__x86_64__)
     if (n_tokens == 1 && tern_vnni_active() && tern_mm_kernel_vnni(wtype)) {
-        tern_vnni_x *prepared = vnni_buffer_for((cols / 32 + 3) / 4);
-        if (prepared) {
-            tern_vnni_prepare(x, cols, prepared);
+        if (vnni_buffer_for((cols / 32 + 3) / 4, &vnni_x)) {
+            tern_vnni_prepare(x, cols, &vnni_x);
             job.kernel = tern_mm_kernel_vnni(wtype);
-            xq = prepared;
+            xq = &vnni_x;
+        }
+    } else if (n_tokens == 1 && tern_active_isa() == TERN_ISA_AVX2 && tern_mm_kernel_x16(wtype)) {
+        void *mem = thread_scratch(tern_x16_bytes(cols));
+        if (mem) {
+            tern_x16_prepare(x, cols, tern_x16_shift(wtype), mem, &x16);
+            job.kernel = tern_mm_kernel_x16(wtype);
+            xi = &x16;
         }
     }
 #endif
@@ -205,7 +225,7 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
         if (rows[i] <= 0) continue;
         mm_part *part = &job.parts[job.n_parts++];
         part->args = (tern_mm_args){.w = w[i], .row_bytes = (size_t)row_bytes, .rows = rows[i], .cols = cols,
-                                    .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate, .xq = xq};
+                                    .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate, .xq = xq, .xi = xi};
         part->first_task = tasks;
         part->n_tasks = schedule_rows(pool, rows[i], cols, n_tokens, part->start);
         tasks += part->n_tasks;

@@ -128,6 +128,7 @@ typedef struct {
     float *y;          // [n_tokens, rows]
     int accumulate;
     const struct tern_vnni_x *xq;  // x prepared for the VNNI decode kernels, else NULL
+    const struct tern_x16 *xi;     // x prepared for the AVX2 integer decode kernels, else NULL
 } tern_mm_args;
 
 /// Computes y[t, r] for r in [r0, r1), t in [t0, t1); t1 - t0 <= TERN_MM_TOKEN_BLOCK.
@@ -155,6 +156,34 @@ tern_mm_kernel tern_mm_kernel_vnni(int wtype);
 /// 1 if the VNNI decode kernels may run: the AVX-512 family and AVX512VNNI, both allowed by
 /// the mask.
 int tern_vnni_active(void);
+
+/// One token's activations x [cols] (cols % 32 == 0) cut for the AVX2 integer decode kernels
+/// (matmul_avx2_int.c): per 32-value block b, two int16 limbs with x ≈ s_b·(h0 + h1/2^k)
+/// to within max|x_b|·2^-(16+k) (k: tern_x16_shift), and the sums of that representation.
+typedef struct tern_x16 {
+    int64_t n_blocks;
+    int16_t *h0, *h1;  // [n_blocks * 32] each, in x's order
+    float *scale;      // [n_blocks rounded up to 8]: s_b / 2^k (0 past n_blocks)
+    float *sum32;      // [same]: Σ of block b's represented values (0 past n_blocks)
+    float *sum16;      // [2 x same]: Σ of its first and last 16 (0 past n_blocks)
+} tern_x16;
+/// Bytes of a tern_x16 buffer for cols values.
+static inline size_t tern_x16_bytes(int64_t cols) {
+    const size_t nb8 = (size_t)(cols / 32 + 7) / 8 * 8;
+    return nb8 * (2 * 64 + 4 * 4);
+}
+/// The low limb's weight 2^-shift for a type's kernel: as large as its int32 sums allow.
+static inline int tern_x16_shift(int wtype) {
+    switch (wtype) {
+    case TERN_Q4_K: return 9;
+    case TERN_Q8_0: return 6;
+    default: return 8;  // Q5_0, Q5_1, Q5_K, Q6_K
+    }
+}
+/// Points p's arrays into mem (tern_x16_bytes(cols) bytes) and fills them from x.
+void tern_x16_prepare(const float *x, int64_t cols, int shift, void *mem, tern_x16 *p);
+/// The one-token AVX2 integer kernel of a type (a->xi set), or NULL.
+tern_mm_kernel tern_mm_kernel_x16(int wtype);
 
 // ---- attention ---------------------------------------------------------------------
 

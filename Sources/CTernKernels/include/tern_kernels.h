@@ -76,7 +76,9 @@ void tern_get_rows(const void *w, int wtype, int64_t cols, const int32_t *ids, i
 /// Activations stay f32 and sums are f32. One token: each block is dequantized in
 /// registers and multiplied with x; on AVX-512 VNNI, Q4_0 and Q4_1 instead cut x once into
 /// three int8 limbs per block (x to within 2⁻²² of the block's largest |x|, see
-/// matmul_vnni.c) and take integer dot products: results within ~1e-6 of Σ|w·x|. Several: a few rows at a time are dequantized into an
+/// matmul_vnni.c) and take integer dot products: results within ~1e-6 of Σ|w·x|; on AVX2
+/// without AVX-512, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K likewise with two int16 limbs
+/// (x to within 2⁻²² of the block's largest |x|, matmul_avx2_int.c). Several: a few rows at a time are dequantized into an
 /// f32 panel in L1, once per 64 tokens, and multiplied as an f32 GEMM tile. Work is split
 /// over rows across the pool. y must not overlap x or w.
 void tern_matmul(tern_pool *pool, const void *w, int wtype, int64_t rows, int64_t cols,
