@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Batch-1 decode of any model folder against its bandwidth floor, measured in the same run.
-#   scripts/gpu/bench_decode.sh TERN_BINARY MODEL_DIR [TOKENS]
+#   scripts/gpu/bench_decode.sh TERN_BINARY MODEL_DIR [TOKENS] [RUNS]
 # The floor is the GPU's device-to-device copy bandwidth (torch, 4 GiB copied 20 times; a copy
 # reads and writes, so bytes moved = 2 x size) over the bytes one decode step must read: every
 # weight once (a tied embedding counts once, as the LM head; an untied one's table is read a
 # row at a time, so it is left out). Decode: 128 prompt tokens, TOKENS generated (default 256),
-# greedy, `tern generate` with CUDA graphs, three runs.
+# greedy, `tern generate` with CUDA graphs, RUNS runs (default 3; each loads the model anew).
 #   python3 scripts/gpu/make_models.py MODELS --gemma-27b && scripts/gpu/bench_decode.sh TERN MODELS/gemma3-27b
 set -euo pipefail
 tern=$1
 model=$2
 tokens=${3:-256}
+runs=${4:-3}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 bytes=$(python3 - "$model" <<'PY'
 import json, os, struct, sys
@@ -51,7 +52,7 @@ PY
 )
 python3 -c "print(f'weights read per token: {$bytes / 1e9:.2f} GB; copy bandwidth {$bandwidth / 1e12:.2f} TB/s; floor {$bandwidth / $bytes:.1f} tokens/s')"
 prompt=$(python3 -c "print('x' * 128, end='')")
-for run in 1 2 3; do
+for run in $(seq 1 "$runs"); do
     line=$("$tern" generate "$model" --device cuda --prompt "$prompt" --max-tokens "$tokens" 2>&1 >/dev/null | grep "tokens/s" | tail -1)
     rate=$(echo "$line" | grep -oE '[0-9]+(\.[0-9]+)? tokens/s' | tail -1 | cut -d' ' -f1)
     python3 -c "print(f'run $run: {$rate} tokens/s = {100 * $rate * $bytes / $bandwidth:.1f}% of the floor   ($line)')"
