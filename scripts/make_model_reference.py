@@ -209,18 +209,40 @@ GGUF_LAYER_NAMES = {
 }
 
 
-def write_tiny_gemma2_gguf(model, path):
-    """The model as llama.cpp's converter writes a Gemma 2 GGUF (F32): its names, norms as 1 + w,
-    Q/K not permuted, the soft-caps and window as `gemma2.*` keys."""
-    import gguf
-    c = model.config
-    writer = gguf.GGUFWriter(path, "gemma2")
+def gguf_tensor_name(name, layer_names):
+    """llama.cpp's name for the HF tensor `name`, a layer's modules mapped by `layer_names`."""
+    fixed = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+             "lm_head.weight": "output.weight"}
+    if name in fixed:
+        return fixed[name]
+    layer, rest = name[len("model.layers."):].split(".", 1)
+    return f"blk.{layer}.{layer_names[rest.rsplit('.', 1)[0]]}.weight"
+
+
+def add_shape_keys(writer, c):
+    """The `{arch}.*` sizes every converted model has."""
     writer.add_context_length(c.max_position_embeddings)
     writer.add_embedding_length(c.hidden_size)
     writer.add_block_count(c.num_hidden_layers)
     writer.add_feed_forward_length(c.intermediate_size)
     writer.add_head_count(c.num_attention_heads)
     writer.add_head_count_kv(c.num_key_value_heads)
+
+
+def close_gguf(writer):
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def write_tiny_gemma2_gguf(model, path):
+    """The model as llama.cpp's converter writes a Gemma 2 GGUF (F32): its names, norms as 1 + w,
+    Q/K not permuted, the soft-caps and window as `gemma2.*` keys."""
+    import gguf
+    c = model.config
+    writer = gguf.GGUFWriter(path, "gemma2")
+    add_shape_keys(writer, c)
     writer.add_key_length(c.head_dim)
     writer.add_value_length(c.head_dim)
     writer.add_layer_norm_rms_eps(c.rms_norm_eps)
@@ -235,18 +257,8 @@ def write_tiny_gemma2_gguf(model, path):
         data = tensor.float().numpy()
         if name.endswith("norm.weight"):
             data = data + 1
-        if name == "model.embed_tokens.weight":
-            gguf_name = "token_embd.weight"
-        elif name == "model.norm.weight":
-            gguf_name = "output_norm.weight"
-        else:
-            layer, rest = name[len("model.layers."):].split(".", 1)
-            gguf_name = f"blk.{layer}.{GGUF_LAYER_NAMES[rest.rsplit('.', 1)[0]]}.weight"
-        writer.add_tensor(gguf_name, data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+        writer.add_tensor(gguf_tensor_name(name, GGUF_LAYER_NAMES), data)
+    close_gguf(writer)
 
 
 def q8_0_roundtrip(data):
@@ -276,12 +288,7 @@ def write_tiny_moe_gguf(model, path, q8_0=False):
     writer = gguf.GGUFWriter(path, {"mixtral": "llama", "qwen3_moe": "qwen3moe", "qwen2_moe": "qwen2moe",
                                     "olmoe": "olmoe"}[c.model_type])
     head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
-    writer.add_context_length(c.max_position_embeddings)
-    writer.add_embedding_length(c.hidden_size)
-    writer.add_block_count(c.num_hidden_layers)
-    writer.add_feed_forward_length(c.intermediate_size)
-    writer.add_head_count(c.num_attention_heads)
-    writer.add_head_count_kv(c.num_key_value_heads)
+    add_shape_keys(writer, c)
     writer.add_key_length(head_dim)
     writer.add_value_length(head_dim)
     writer.add_layer_norm_rms_eps(c.rms_norm_eps)
@@ -343,10 +350,7 @@ def write_tiny_moe_gguf(model, path, q8_0=False):
             data = data.reshape(-1).astype("float32")  # llama.cpp's is a vector [hidden]
         module, kind = rest.rsplit('.', 1)
         add_tensor(f"blk.{layer}.{names[module]}.{kind}", data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    close_gguf(writer)
 
 
 def write_tiny_phi3_gguf(model, path):
@@ -359,12 +363,7 @@ def write_tiny_phi3_gguf(model, path):
     rope = c.rope_parameters
     original = rope["original_max_position_embeddings"]
     writer = gguf.GGUFWriter(path, "phi3")
-    writer.add_context_length(c.max_position_embeddings)
-    writer.add_embedding_length(c.hidden_size)
-    writer.add_block_count(c.num_hidden_layers)
-    writer.add_feed_forward_length(c.intermediate_size)
-    writer.add_head_count(c.num_attention_heads)
-    writer.add_head_count_kv(c.num_key_value_heads)
+    add_shape_keys(writer, c)
     writer.add_rope_dimension_count(c.hidden_size // c.num_attention_heads)
     writer.add_layer_norm_rms_eps(c.rms_norm_eps)
     writer.add_rope_freq_base(rope["rope_theta"])
@@ -379,20 +378,8 @@ def write_tiny_phi3_gguf(model, path):
              "self_attn.o_proj": "attn_output", "mlp.gate_up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
     for name, tensor in model.state_dict().items():
         data = tensor.float().numpy()
-        if name == "model.embed_tokens.weight":
-            gguf_name = "token_embd.weight"
-        elif name == "model.norm.weight":
-            gguf_name = "output_norm.weight"
-        elif name == "lm_head.weight":
-            gguf_name = "output.weight"
-        else:
-            layer, rest = name[len("model.layers."):].split(".", 1)
-            gguf_name = f"blk.{layer}.{names[rest.rsplit('.', 1)[0]]}.weight"
-        writer.add_tensor(gguf_name, data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+        writer.add_tensor(gguf_tensor_name(name, names), data)
+    close_gguf(writer)
 
 
 @torch.no_grad()
