@@ -37,6 +37,9 @@ public final class LlamaCUDAModel: ModelExecutor {
     let localRope: RotaryEmbedding?
     let profiler: StepProfiler?
     let logger: Logger
+    /// Steps of at most this many tokens take the GEMV kernels, larger ones cuBLASLt
+    /// (`TERN_GEMV_TOKENS`, 0 ... `CUDAKernels.gemvMaxTokens`, overrides it).
+    let gemvTokenLimit: Int
     /// Decode steps replay captured graphs (false: `--enforce-eager`, or a capture failed).
     var graphsEnabled: Bool
     var graphs: [GraphKey: CUDAGraph] = [:]
@@ -78,6 +81,8 @@ public final class LlamaCUDAModel: ModelExecutor {
         graphsEnabled = cudaGraphs
         // Kernels overlap their neighbours' launch and ramp (TERN_CUDA_PDL=0 turns this off).
         device.programmaticLaunch = ProcessInfo.processInfo.environment["TERN_CUDA_PDL"] != "0"
+        gemvTokenLimit = ProcessInfo.processInfo.environment["TERN_GEMV_TOKENS"].flatMap(Int.init)
+            .map { min(max($0, 0), CUDAKernels.gemvMaxTokens) } ?? CUDAKernels.gemvMaxTokens
         rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
                                style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
         localRope = config.localRopeTheta.map {
@@ -278,7 +283,7 @@ public final class LlamaCUDAModel: ModelExecutor {
     /// close to the copy bandwidth), cuBLASLt above that.
     private func linear(input: CUdeviceptr, weight: CUdeviceptr, output: CUdeviceptr, tokens: Int, outFeatures: Int,
                         inFeatures: Int, output type: CUBLASLt.OutputType, accumulate: Bool = false) throws {
-        if tokens <= CUDAKernels.gemvMaxTokens && inFeatures % 8 == 0 {
+        if tokens <= gemvTokenLimit && inFeatures % 8 == 0 {
             try kernels.gemv(weight: weight, input: input, output: output, tokens: tokens, n: outFeatures,
                              k: inFeatures, outputF32: type == .f32, accumulate: accumulate)
         } else {
@@ -293,7 +298,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         let gelu = c.family.isGemma
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        if tokens <= CUDAKernels.gemvMaxTokens && c.hiddenSize % 8 == 0 && c.intermediateSize % 4 == 0 {
+        if tokens <= gemvTokenLimit && c.hiddenSize % 8 == 0 && c.intermediateSize % 4 == 0 {
             try kernels.gemvSilu(gateUp: layer.gateUp.address, input: b.normed.address, out: b.mlp.address,
                                  tokens: tokens, intermediate: c.intermediateSize, k: c.hiddenSize, gelu: gelu)
         } else {
