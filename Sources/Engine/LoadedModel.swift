@@ -101,9 +101,6 @@ public final class LoadedModel {
                                               : config.maxPositionEmbeddings
 
         if let cudaDevice {
-            guard !config.family.isMixtureOfExperts else {
-                throw EngineError("\(config.family) runs on the CPU backend only (--device cpu)")
-            }
             let model = try LlamaCUDAModel(
                 config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
                 maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,

@@ -72,16 +72,9 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
         self.config = config
         self.weights = weights
         self.pool = pool
-        rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
-                               style: config.ropeStyle,
-                               frequencyFactors: config.longRoPE?.shortFactors ?? weights.ropeFrequencyFactors)
-        longRope = config.longRoPE.map {
-            RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: .none, style: config.ropeStyle,
-                            frequencyFactors: $0.longFactors)
-        }
-        localRope = config.localRopeTheta.map {
-            RotaryEmbedding(rotaryDim: config.headDim, theta: $0, scaling: .none, style: config.ropeStyle)
-        }
+        rope = config.rotaryEmbedding(frequencyFactors: weights.ropeFrequencyFactors)
+        longRope = config.longRotaryEmbedding
+        localRope = config.localRotaryEmbedding
         queryKeyValue = weights.layers.map { [query, key, value] in
             LinearGroup([$0.query, $0.key, $0.value], into: [query, key, value])
         }
@@ -145,10 +138,7 @@ public final class LlamaCPUModel: HiddenStatesExecutor {
             tern_get_rows(weights.embedding.bytes.baseAddress, dtypeID(weights.embedding), Int64(c.hiddenSize),
                           ids.baseAddress, Int64(tokens), residual.pointer)
         }
-        if c.family.isGemma {
-            // transformers multiplies by √hidden cast to the activations' type (float32 here).
-            tern_scale(residual.pointer, Int64(tokens * c.hiddenSize), Float(Double(c.hiddenSize).squareRoot()))
-        }
+        if c.embeddingScale != 1 { tern_scale(residual.pointer, Int64(tokens * c.hiddenSize), c.embeddingScale) }
         for (index, layer) in weights.layers.enumerated() {
             attentionBlock(layer: layer, index: index, batch: batch)
             mlpBlock(layer: layer, index: index, tokens: tokens)

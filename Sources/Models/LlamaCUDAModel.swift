@@ -83,11 +83,8 @@ public final class LlamaCUDAModel: ModelExecutor {
         device.programmaticLaunch = ProcessInfo.processInfo.environment["TERN_CUDA_PDL"] != "0"
         gemvTokenLimit = ProcessInfo.processInfo.environment["TERN_GEMV_TOKENS"].flatMap(Int.init)
             .map { min(max($0, 0), CUDAKernels.gemvMaxTokens) } ?? CUDAKernels.gemvMaxTokens
-        rope = RotaryEmbedding(rotaryDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling,
-                               style: config.ropeStyle, frequencyFactors: hostWeights.ropeFrequencyFactors)
-        localRope = config.localRopeTheta.map {
-            RotaryEmbedding(rotaryDim: config.headDim, theta: $0, scaling: .none, style: config.ropeStyle)
-        }
+        rope = config.rotaryEmbedding(frequencyFactors: hostWeights.ropeFrequencyFactors)
+        localRope = config.localRotaryEmbedding
         profiler = try StepProfiler.fromEnvironment(device: device)
         kernels = try CUDAKernels(device: device, cache: kernelCache)
         logger.info(kernels.compiled ? "compiled the CUDA kernels with NVRTC" : "loaded the cached CUDA kernels", metadata: [
@@ -179,10 +176,8 @@ public final class LlamaCUDAModel: ModelExecutor {
     func forward(_ shape: StepShape, sampling: StepSampling, adjustments: Bool) throws -> Bool {
         let c = config
         let b = buffers
-        // transformers scales Gemma's embeddings by √hidden.
         try kernels.embedding(table: weights.embedding.address, ids: b.tokenIDs, out: b.residual.address,
-                              tokens: shape.tokens, hidden: c.hiddenSize,
-                              scale: c.family.isGemma ? Float(Double(c.hiddenSize).squareRoot()) : 1)
+                              tokens: shape.tokens, hidden: c.hiddenSize, scale: c.embeddingScale)
         for (index, layer) in weights.layers.enumerated() {
             try attentionBlock(layer: layer, index: index, shape: shape)
             try mlpBlock(layer: layer, tokens: shape.tokens)

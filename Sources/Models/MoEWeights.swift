@@ -106,9 +106,7 @@ extension TensorData {
     /// Rows `rows` of expert `expert` of a stacked [experts, rowsPerExpert, columns] tensor,
     /// as a [rows.count, columns] matrix viewing the same bytes.
     func slice(expert: Int, rows: Range<Int>) -> TensorData {
-        let rowBytes = self.rowBytes
-        let first = (expert * shape[1] + rows.lowerBound) * rowBytes
-        let view = UnsafeRawBufferPointer(rebasing: bytes[first ..< first + rows.count * rowBytes])
-        return TensorData(name: "\(name)[\(expert)]", dtype: dtype, shape: [rows.count, shape[2]], bytes: view)
+        let first = expert * shape[1]
+        return rowSlice(first + rows.lowerBound ..< first + rows.upperBound, name: "\(name)[\(expert)]")
     }
 }

@@ -17,6 +17,12 @@ public struct LongRoPE: Sendable, Equatable {
     /// The factor on cos and sin; q·k carries its square.
     public var attentionFactor: Double
 
+    /// LongRoPE's factor on cos and sin when the checkpoint gives none: √(1 + ln f / ln L₀) for
+    /// a context stretched f times past the pretraining length L₀ (1 if not stretched).
+    public static func defaultAttentionFactor(stretch factor: Double, originalMaxPositions original: Int) -> Double {
+        factor <= 1 || original <= 1 ? 1 : (1 + log(factor) / log(Double(original))).squareRoot()
+    }
+
     /// Whether a sequence whose longest position in a step is `position` takes the long factors.
     public func usesLongFactors(maxPosition position: Int) -> Bool { position + 1 > originalMaxPositions }
 }
@@ -52,7 +58,7 @@ extension ModelConfig {
         else { throw fail("longrope needs original_max_position_embeddings") }
         let factor = rope["factor"]?.double ?? Double(maxPositionEmbeddings) / Double(max(original, 1))
         let attentionFactor = rope["attention_factor"]?.double
-            ?? (factor <= 1 || original <= 1 ? 1 : (1 + log(factor) / log(Double(original))).squareRoot())
+            ?? LongRoPE.defaultAttentionFactor(stretch: factor, originalMaxPositions: original)
         longRoPE = LongRoPE(shortFactors: try factors("short_factor"), longFactors: try factors("long_factor"),
                             originalMaxPositions: original, attentionFactor: attentionFactor)
     }
@@ -71,7 +77,7 @@ extension ModelConfig {
         }
         let factor = Double(maxPositionEmbeddings) / Double(max(original, 1))
         let attentionFactor = file.metadata["phi3.rope.scaling.attn_factor"]?.double
-            ?? (factor <= 1 || original <= 1 ? 1 : (1 + log(factor) / log(Double(original))).squareRoot())
+            ?? LongRoPE.defaultAttentionFactor(stretch: factor, originalMaxPositions: original)
         longRoPE = LongRoPE(shortFactors: try factors("rope_factors_short.weight"),
                             longFactors: try factors("rope_factors_long.weight"),
                             originalMaxPositions: original, attentionFactor: attentionFactor)

@@ -77,6 +77,10 @@ public struct ModelConfig: Sendable, Equatable {
         localRopeTheta != nil && slidingWindow(layer: layer) > 0
     }
 
+    /// The factor on the token embeddings: √hidden for Gemma (transformers multiplies by it cast
+    /// to the activations' type, float32 here), else 1.
+    public var embeddingScale: Float { family.isGemma ? Float(Double(hiddenSize).squareRoot()) : 1 }
+
     /// The factor on q·k: `query_pre_attn_scalar ** -0.5` as transformers computes it (in
     /// double, then float), else 1/√headDim; times LongRoPE's attention factor squared (it
     /// scales the cos and sin that rotate both q and k).

@@ -51,3 +51,26 @@ public struct RotaryEmbedding: Sendable, Equatable {
         return (1 - smooth) * frequency / factor + smooth * frequency
     }
 }
+
+extension ModelConfig {
+    /// The RoPE of the global layers (of every layer, unless `localRotaryEmbedding` is set):
+    /// `ropeScaling`, and per-pair divisors (a GGUF Llama 3.1's `frequencyFactors`, or LongRoPE's
+    /// short factors, which take their place).
+    public func rotaryEmbedding(frequencyFactors: [Float]?) -> RotaryEmbedding {
+        RotaryEmbedding(rotaryDim: headDim, theta: ropeTheta, scaling: ropeScaling, style: ropeStyle,
+                        frequencyFactors: longRoPE?.shortFactors ?? frequencyFactors)
+    }
+
+    /// The RoPE of the sliding-window layers where their base differs (Gemma 3), unscaled.
+    public var localRotaryEmbedding: RotaryEmbedding? {
+        localRopeTheta.map { RotaryEmbedding(rotaryDim: headDim, theta: $0, scaling: .none, style: ropeStyle) }
+    }
+
+    /// LongRoPE's rotation with its long factors (Phi-3), else nil.
+    public var longRotaryEmbedding: RotaryEmbedding? {
+        longRoPE.map {
+            RotaryEmbedding(rotaryDim: headDim, theta: ropeTheta, scaling: .none, style: ropeStyle,
+                            frequencyFactors: $0.longFactors)
+        }
+    }
+}

@@ -26,12 +26,12 @@ public struct TensorData: @unchecked Sendable {
 }
 
 extension TensorData {
-    /// Rows `range` of a matrix as a matrix of their own, sharing the bytes (a fused Q/K/V or
-    /// gate/up weight cut into its parts). The range must lie within `rows`.
+    /// Rows `range` of the tensor viewed as a matrix [`rows`, `columns`], as a matrix of their
+    /// own sharing the bytes: a fused Q/K/V or gate/up weight cut into its parts, or one
+    /// expert's rows of a stacked [experts, rows, columns] tensor. The range must lie within `rows`.
     public func rowSlice(_ range: Range<Int>, name: String) -> TensorData {
-        precondition(shape.count == 2 && range.lowerBound >= 0 && range.upperBound <= rows, "row slice out of range")
-        let start = bytes.baseAddress.map { $0 + range.lowerBound * rowBytes }
-        return TensorData(name: name, dtype: dtype, shape: [range.count, columns],
-                          bytes: UnsafeRawBufferPointer(start: start, count: range.count * rowBytes))
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "row slice out of range")
+        let view = UnsafeRawBufferPointer(rebasing: bytes[range.lowerBound * rowBytes ..< range.upperBound * rowBytes])
+        return TensorData(name: name, dtype: dtype, shape: [range.count, columns], bytes: view)
     }
 }
