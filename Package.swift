@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "Engine", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding",
+                "Engine", "Models", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["CPUBackend"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CUDABackendTests",
-            dependencies: ["CUDABackend", "Engine", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["CUDABackend", "Engine", "Models", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EngineCoreTests", dependencies: ["EngineCore"]),
         .testTarget(name: "SpeculativeDecodingTests", dependencies: ["SpeculativeDecoding"]),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding"],

@@ -3,8 +3,10 @@
 /// Tern's layers are row-major `Y [T, N] = X [T, K] · Wᵀ` with `W [N, K]` (an HF linear
 /// weight). cuBLASLt is column-major, so the same memory is the product
 /// `Yᵀ [N, T] = op(W) · Xᵀ` with `op = transpose` on W stored as a column-major [K, N].
-/// bf16 inputs, f32 accumulation, bf16 or f32 output; a plan (descriptors and the chosen
-/// algorithm) is kept per shape, so a step's GEMMs cost no heuristic search after the first.
+/// bf16 inputs, or FP8 (e4m3) inputs with a scale per weight row and per token applied in the
+/// epilogue (cuBLASLt's outer-vector scaling); f32 accumulation, bf16 or f32 output; a plan
+/// (descriptors and the chosen algorithm) is kept per shape, so a step's GEMMs cost no heuristic
+/// search after the first.
 public final class CUBLASLt: @unchecked Sendable {
     /// Element type of an output matrix.
     public enum OutputType: Hashable, Sendable {
@@ -40,6 +42,7 @@ public final class CUBLASLt: @unchecked Sendable {
 
     private struct PlanKey: Hashable {
         let tokens: Int, outFeatures: Int, inFeatures: Int, output: OutputType
+        var fp8 = false
     }
 
     private struct Plan {
@@ -108,6 +111,30 @@ public final class CUBLASLt: @unchecked Sendable {
                   "cublasLtMatmul(\(tokens)x\(inFeatures) · \(outFeatures)x\(inFeatures)ᵀ)")
     }
 
+    /// Queues `Y [tokens, outFeatures] (+)= (X [tokens, inFeatures] · Wᵀ) ⊙ (sx ⊗ sw)`: X and W
+    /// FP8 (e4m3), row-major, with `inputScales` sx [tokens] and `weightScales` sw [outFeatures]
+    /// f32 (each product element times its token's and its weight row's scale); Y as in `linear`.
+    public func linearFP8(input x: CUdeviceptr, inputScales: CUdeviceptr, weight w: CUdeviceptr,
+                          weightScales: CUdeviceptr, output y: CUdeviceptr, tokens: Int, outFeatures: Int,
+                          inFeatures: Int, output type: OutputType, accumulate: Bool = false) throws {
+        guard tokens > 0 else { return }
+        let plan = try self.plan(PlanKey(tokens: tokens, outFeatures: outFeatures, inFeatures: inFeatures, output: type,
+                                         fp8: true))
+        // CUBLASLT_MATMUL_DESC_A_SCALE_POINTER = 17 (the weights are cuBLASLt's A), B = 18.
+        var weightScalePointer = weightScales
+        var inputScalePointer = inputScales
+        try check(cublasLtMatmulDescSetAttribute(plan.description, 17, &weightScalePointer, 8),
+                  "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)")
+        try check(cublasLtMatmulDescSetAttribute(plan.description, 18, &inputScalePointer, 8),
+                  "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)")
+        var alpha: Float = 1
+        var beta: Float = accumulate ? 1 : 0
+        try check(cublasLtMatmul(handle, plan.description, &alpha, w, plan.weightLayout, x, plan.inputLayout, &beta,
+                                 y, plan.outputLayout, y, plan.outputLayout, plan.algorithm, workspace.address,
+                                 workspace.bytes, device.stream),
+                  "cublasLtMatmul(FP8 \(tokens)x\(inFeatures) · \(outFeatures)x\(inFeatures)ᵀ)")
+    }
+
     private func plan(_ key: PlanKey) throws -> Plan {
         if let plan = plans[key] { return plan }
         var description: OpaquePointer?
@@ -116,6 +143,15 @@ public final class CUBLASLt: @unchecked Sendable {
         var transpose: Int32 = 1  // CUBLAS_OP_T
         // CUBLASLT_MATMUL_DESC_TRANSA = 3
         try check(cublasLtMatmulDescSetAttribute(description, 3, &transpose, 4), "cublasLtMatmulDescSetAttribute(TRANSA)")
+        if key.fp8 {
+            // CUBLASLT_MATMUL_DESC_A_SCALE_MODE = 31, B = 32: CUBLASLT_MATMUL_MATRIX_SCALE_OUTER_VEC_32F = 3,
+            // a vector of M (A's, the weight rows) and of N (B's, the tokens) f32 scales.
+            var outerVector: Int32 = 3
+            try check(cublasLtMatmulDescSetAttribute(description, 31, &outerVector, 4),
+                      "cublasLtMatmulDescSetAttribute(A_SCALE_MODE)")
+            try check(cublasLtMatmulDescSetAttribute(description, 32, &outerVector, 4),
+                      "cublasLtMatmulDescSetAttribute(B_SCALE_MODE)")
+        }
         func layout(_ type: Int32, rows: Int, columns: Int, leading: Int) throws -> OpaquePointer {
             var layout: OpaquePointer?
             try check(cublasLtMatrixLayoutCreate(&layout, type, UInt64(rows), UInt64(columns), Int64(leading)),
@@ -123,8 +159,9 @@ public final class CUBLASLt: @unchecked Sendable {
             guard let layout else { throw CUDAError.unsupported("cublasLtMatrixLayoutCreate returned no layout") }
             return layout
         }
-        let weightLayout = try layout(14, rows: key.inFeatures, columns: key.outFeatures, leading: key.inFeatures)
-        let inputLayout = try layout(14, rows: key.inFeatures, columns: key.tokens, leading: key.inFeatures)
+        let inputType: Int32 = key.fp8 ? 28 : 14  // CUDA_R_8F_E4M3, CUDA_R_16BF
+        let weightLayout = try layout(inputType, rows: key.inFeatures, columns: key.outFeatures, leading: key.inFeatures)
+        let inputLayout = try layout(inputType, rows: key.inFeatures, columns: key.tokens, leading: key.inFeatures)
         let outputLayout = try layout(key.output.cudaDataType, rows: key.outFeatures, columns: key.tokens,
                                       leading: key.outFeatures)
         // cublasLtMatmulHeuristicResult_t is 96 bytes, the algorithm its first 64.
@@ -135,7 +172,7 @@ public final class CUBLASLt: @unchecked Sendable {
                   "cublasLtMatmulAlgoGetHeuristic")
         guard found > 0, let description else {
             result.deallocate()
-            throw CUDAError.unsupported("cuBLASLt has no algorithm for a \(key.tokens)x\(key.inFeatures) by \(key.outFeatures)x\(key.inFeatures) bf16 product")
+            throw CUDAError.unsupported("cuBLASLt has no algorithm for a \(key.tokens)x\(key.inFeatures) by \(key.outFeatures)x\(key.inFeatures) \(key.fp8 ? "FP8 (per-row scaled)" : "bf16") product")
         }
         let plan = Plan(description: description, weightLayout: weightLayout, inputLayout: inputLayout,
                         outputLayout: outputLayout, algorithm: result)

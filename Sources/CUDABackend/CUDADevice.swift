@@ -164,6 +164,13 @@ public final class CUDADevice: @unchecked Sendable {
     /// `programmaticLaunch` on); false for the first kernel after a copy.
     public func launch(_ function: CUhandle, name: StaticString, grid: (Int, Int, Int), block: (Int, Int, Int),
                        sharedBytes: Int = 0, overlapsPrevious: Bool = true, _ arguments: KernelArgument...) throws {
+        try launch(function, name: name, grid: grid, block: block, sharedBytes: sharedBytes,
+                   overlapsPrevious: overlapsPrevious, arguments: arguments)
+    }
+
+    /// `launch` with the arguments as an array.
+    public func launch(_ function: CUhandle, name: StaticString, grid: (Int, Int, Int), block: (Int, Int, Int),
+                       sharedBytes: Int = 0, overlapsPrevious: Bool = true, arguments: [KernelArgument]) throws {
         precondition(arguments.count <= 32, "too many kernel arguments")
         for (index, argument) in arguments.enumerated() {
             let slot = argumentStorage + index * 8

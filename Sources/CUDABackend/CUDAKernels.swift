@@ -8,6 +8,7 @@ public final class CUDAKernels {
     private let mmaAttentionFunctions: [Int: CUhandle]
     private let sampleFinishFunction: CUhandle
     private let gemvSiluFunction: CUhandle
+    private let gemvFP8Function, gemvSiluFP8Function, quantizeFP8Function: CUhandle
     private let adjustLogitsFunction, applyTokenMaskFunction, sampleFilteredFunction: CUhandle
     /// Pieces each logits row is cut into by the first sampling kernel (at most 32).
     public static let samplingSlices = 32
@@ -52,6 +53,9 @@ public final class CUDAKernels {
         sampleFunction = try function("tern_sample")
         sampleFinishFunction = try function("tern_sample_finish")
         gemvSiluFunction = try function("tern_gemv_silu")
+        gemvFP8Function = try function("tern_gemv_fp8")
+        gemvSiluFP8Function = try function("tern_gemv_silu_fp8")
+        quantizeFP8Function = try function("tern_quantize_fp8")
         adjustLogitsFunction = try function("tern_adjust_logits")
         applyTokenMaskFunction = try function("tern_apply_token_mask")
         sampleFilteredFunction = try function("tern_sample_filtered")
@@ -122,27 +126,55 @@ public final class CUDAKernels {
                           .int32(gelu ? 1 : 0))
     }
 
-    /// `y [tokens, n] (+)= x [tokens, k] · wᵀ` with x, w [n, k] bf16, for at most
-    /// `gemvMaxTokens` tokens and k a multiple of 8; y f32 (added to when `accumulate`) or bf16.
-    public func gemv(weight: CUdeviceptr, input: CUdeviceptr, output: CUdeviceptr, tokens: Int, n: Int, k: Int,
-                     outputF32: Bool, accumulate: Bool) throws {
-        precondition(tokens <= Self.gemvMaxTokens && k % 8 == 0, "gemv takes at most 4 tokens and k % 8 == 0")
-        try device.launch(gemvFunction, name: "tern_gemv", grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
-                          .pointer(weight), .pointer(input), .pointer(output), .int32(Int32(n)), .int32(Int32(k)),
-                          .int32(Int32(tokens)), .int32(outputF32 ? 1 : 0), .int32(accumulate ? 1 : 0))
+    /// `y [tokens, n] (+)= x [tokens, k] · wᵀ` with x [tokens, k] bf16 and w [n, k] bf16, or FP8
+    /// (e4m3) scaled by `scales` [n] f32 a row, for at most `gemvMaxTokens` tokens and k a
+    /// multiple of 8 (16 for FP8); y f32 (added to when `accumulate`) or bf16.
+    public func gemv(weight: CUdeviceptr, scales: CUdeviceptr? = nil, input: CUdeviceptr, output: CUdeviceptr,
+                     tokens: Int, n: Int, k: Int, outputF32: Bool, accumulate: Bool) throws {
+        precondition(tokens <= Self.gemvMaxTokens && k % Self.gemvColumnMultiple(fp8: scales != nil) == 0,
+                     "gemv takes at most 4 tokens and k a multiple of 8 (16 for FP8)")
+        let tail: [KernelArgument] = [.pointer(input), .pointer(output), .int32(Int32(n)), .int32(Int32(k)),
+                                      .int32(Int32(tokens)), .int32(outputF32 ? 1 : 0), .int32(accumulate ? 1 : 0)]
+        if let scales {
+            try device.launch(gemvFP8Function, name: "tern_gemv_fp8", grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
+                              arguments: [.pointer(weight), .pointer(scales)] + tail)
+        } else {
+            try device.launch(gemvFunction, name: "tern_gemv", grid: ((n + 7) / 8, 1, 1), block: (256, 1, 1),
+                              arguments: [.pointer(weight)] + tail)
+        }
     }
+
+    /// The column count `gemv` and `gemvSilu` need k to be a multiple of: one 16-byte load of a
+    /// weight row holds 8 bf16 or 16 FP8 weights.
+    public static func gemvColumnMultiple(fp8: Bool) -> Int { fp8 ? 16 : 8 }
 
     /// The gate/up GEMV and the activation in one launch, for at most `gemvMaxTokens` tokens:
     /// out [tokens, intermediate] bf16 = act(x · gateᵀ) · (x · upᵀ) with x [tokens, k] bf16 and
-    /// gateUp [2 · intermediate, k] bf16 (gate rows first); intermediate a multiple of 4, k of 8;
-    /// act SiLU or, with `gelu`, tanh-approximated GELU.
-    public func gemvSilu(gateUp: CUdeviceptr, input: CUdeviceptr, out: CUdeviceptr, tokens: Int, intermediate: Int,
-                         k: Int, gelu: Bool = false) throws {
-        precondition(tokens <= Self.gemvMaxTokens && k % 8 == 0 && intermediate % 4 == 0,
-                     "gemvSilu takes at most 4 tokens, k % 8 == 0 and intermediate % 4 == 0")
-        try device.launch(gemvSiluFunction, name: "tern_gemv_silu", grid: (intermediate / 4, 1, 1), block: (256, 1, 1),
-                          .pointer(gateUp), .pointer(input), .pointer(out), .int32(Int32(intermediate)),
-                          .int32(Int32(k)), .int32(Int32(tokens)), .int32(gelu ? 1 : 0))
+    /// gateUp [2 · intermediate, k] bf16, or FP8 with `scales` [2 · intermediate] (gate rows
+    /// first); intermediate a multiple of 4, k of `gemvColumnMultiple`; act SiLU or, with
+    /// `gelu`, tanh-approximated GELU.
+    public func gemvSilu(gateUp: CUdeviceptr, scales: CUdeviceptr? = nil, input: CUdeviceptr, out: CUdeviceptr,
+                         tokens: Int, intermediate: Int, k: Int, gelu: Bool = false) throws {
+        precondition(tokens <= Self.gemvMaxTokens && k % Self.gemvColumnMultiple(fp8: scales != nil) == 0
+                        && intermediate % 4 == 0,
+                     "gemvSilu takes at most 4 tokens, k a multiple of 8 (16 for FP8) and intermediate % 4 == 0")
+        let tail: [KernelArgument] = [.pointer(input), .pointer(out), .int32(Int32(intermediate)), .int32(Int32(k)),
+                                      .int32(Int32(tokens)), .int32(gelu ? 1 : 0)]
+        if let scales {
+            try device.launch(gemvSiluFP8Function, name: "tern_gemv_silu_fp8", grid: (intermediate / 4, 1, 1),
+                              block: (256, 1, 1), arguments: [.pointer(gateUp), .pointer(scales)] + tail)
+        } else {
+            try device.launch(gemvSiluFunction, name: "tern_gemv_silu", grid: (intermediate / 4, 1, 1),
+                              block: (256, 1, 1), arguments: [.pointer(gateUp)] + tail)
+        }
+    }
+
+    /// out [rows, k] FP8 (e4m3) and scales [rows] f32 from x [rows, k] bf16: each row divided by
+    /// its largest magnitude over 448, rounded to nearest even; k a multiple of 8.
+    public func quantizeFP8(input: CUdeviceptr, out: CUdeviceptr, scales: CUdeviceptr, rows: Int, k: Int) throws {
+        precondition(k % 8 == 0, "quantizeFP8 takes k a multiple of 8")
+        try device.launch(quantizeFP8Function, name: "tern_quantize_fp8", grid: (rows, 1, 1), block: (256, 1, 1),
+                          .pointer(input), .pointer(out), .pointer(scales), .int32(Int32(k)))
     }
 
     /// ids [rows] i32 from logits [rows, vocab] f32: greedy where temperatures [rows] f32 is 0,

@@ -9,13 +9,13 @@ public enum KernelSource {
     /// Every kernel's entry point, as looked up in the compiled module.
     public static let functionNames = [
         "tern_embedding", "tern_rmsnorm", "tern_rmsnorm_add", "tern_qkv_rope_cache", "tern_silu_mul",
-        "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_sample", "tern_sample_finish", "tern_adjust_logits", "tern_apply_token_mask", "tern_sample_filtered", "tern_attention_tiled",
+        "tern_attention_partial", "tern_gemv", "tern_gemv_silu", "tern_gemv_fp8", "tern_gemv_silu_fp8", "tern_quantize_fp8", "tern_sample", "tern_sample_finish", "tern_adjust_logits", "tern_apply_token_mask", "tern_sample_filtered", "tern_attention_tiled",
         "tern_attention_mma64", "tern_attention_mma128", "tern_attention_partial_d64_g4",
         "tern_attention_partial_d64_g8", "tern_attention_partial_d128_g4", "tern_attention_partial_d128_g8",
     ]
 
     /// The whole module: helpers, then the element-wise, attention, GEMV and sampling kernels.
-    public static var module: String { helpers + elementwise + attention + tiledAttention + mmaAttention + gemv + sampling }
+    public static var module: String { helpers + elementwise + attention + tiledAttention + mmaAttention + gemv + fp8 + sampling }
 
     static let helpers = #"""
 typedef unsigned short bf16_t;

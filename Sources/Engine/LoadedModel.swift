@@ -35,6 +35,9 @@ public struct LoadOptions: Sendable {
     public var maxCacheBlocks: Int?
     /// Run on this thread pool instead of a new one (a draft model shares its target's cores).
     public var cpuPool: CPUThreadPool?
+    /// The linear layers' format on the GPU (vLLM's `--quantization`; nil keeps bf16). The CPU
+    /// runs the file's own formats and refuses one.
+    public var quantization: WeightQuantization?
     /// A chat template to use instead of the model's own (vLLM's `--chat-template`); needed
     /// for files that carry none, such as PyPI's Gemma 3 270M GGUF.
     public var chatTemplate: String?
@@ -65,6 +68,9 @@ public final class LoadedModel {
     /// Resolves `argument` (nil = the embedded default) and loads it. Logs progress.
     public init(_ argument: String?, options: LoadOptions, logger: Logger) throws {
         let started = ContinuousClock.now
+        if let quantization = options.quantization, options.device != .cuda {
+            throw EngineError("--quantization \(quantization.rawValue) runs on --device cuda; on the CPU Tern runs a file's own formats (a quantized GGUF such as Q8_0 or Q4_K_M)")
+        }
         source = try ModelLocator().resolve(argument)
         name = argument ?? ModelLocator.defaultModelName
         // Opened before the weights are read, so that a machine without CUDA fails at once.
@@ -105,11 +111,12 @@ public final class LoadedModel {
                 config: config, weights: weights, device: cudaDevice, blockSize: options.blockSize,
                 maxBatchTokens: options.maxBatchTokens, maxSequences: options.maxSequences, maxModelLen: maxModelLen,
                 memoryUtilization: options.gpuMemoryUtilization, maxCacheBlocks: options.maxCacheBlocks,
-                cudaGraphs: options.cudaGraphs, logger: logger)
+                quantization: options.quantization, cudaGraphs: options.cudaGraphs, logger: logger)
             executor = model
             logger.info("model ready", metadata: [
                 "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",
                 "device": "\(cudaDevice.name) (\(cudaDevice.architecture))", "weights_MiB": "\(model.weightBytes >> 20)",
+                "quantization": "\(options.quantization?.rawValue ?? "none (bf16)")",
                 "load_s": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))",
             ])
             logger.info("KV cache", metadata: [

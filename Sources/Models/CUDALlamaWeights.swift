@@ -4,23 +4,31 @@ import Foundation
 import Logging
 import Tensors
 
-/// A Llama-family model's weights in device memory, bf16 (norms, biases in f32).
+/// A Llama-family model's weights in device memory, bf16 (norms, biases in f32), the linear
+/// layers optionally FP8 (`WeightQuantization`).
 ///
 /// Q, K and V are stacked into one [qDim + 2·kvDim, hidden] matrix and gate and up into one
 /// [2·intermediate, hidden], so each takes one GEMM. bf16 tensors are copied as they are;
-/// f16, f32 and GGUF quantized tensors are dequantized on the host and rounded to bf16.
+/// f16, f32 and GGUF quantized tensors are dequantized on the host and rounded to bf16. FP8
+/// layers are quantized on the device from those bf16 values, a row (output channel) at a time.
 final class CUDALlamaWeights {
+    /// A linear layer's weight [out, in]: bf16, or FP8 e4m3 with `scales` [out] f32.
+    struct Linear {
+        let weight: DeviceMemory
+        let scales: DeviceMemory?
+    }
+
     struct Layer {
         let attentionNorm: DeviceMemory   // [hidden] f32
-        let qkv: DeviceMemory             // [qDim + 2 kvDim, hidden] bf16
+        let qkv: Linear                   // [qDim + 2 kvDim, hidden]
         let qkvBias: DeviceMemory?        // [qDim + 2 kvDim] f32 (Qwen2)
         let queryNorm: DeviceMemory?      // [headDim] f32 (Qwen3)
         let keyNorm: DeviceMemory?        // [headDim] f32 (Qwen3, Gemma 3)
-        let output: DeviceMemory          // [hidden, qDim] bf16
+        let output: Linear                // [hidden, qDim]
         let postAttentionNorm: DeviceMemory?  // [hidden] f32 (Gemma)
         let mlpNorm: DeviceMemory         // [hidden] f32
-        let gateUp: DeviceMemory          // [2 intermediate, hidden] bf16
-        let down: DeviceMemory            // [hidden, intermediate] bf16
+        let gateUp: Linear                // [2 intermediate, hidden]
+        let down: Linear                  // [hidden, intermediate]
         let postMLPNorm: DeviceMemory?    // [hidden] f32 (Gemma)
     }
 
@@ -35,8 +43,8 @@ final class CUDALlamaWeights {
     let bytes: Int
 
     init(weights: LlamaWeights, config c: ModelConfig, rope: RotaryEmbedding, localRope: RotaryEmbedding?,
-         device: CUDADevice, logger: Logger) throws {
-        let uploader = Uploader(device: device)
+         quantization: WeightQuantization?, kernels: CUDAKernels, device: CUDADevice, logger: Logger) throws {
+        let uploader = Uploader(device: device, kernels: kernels, quantization: quantization)
         let started = ContinuousClock.now
         embedding = try uploader.matrices([weights.embedding], label: "embedding")
         var layers: [Layer] = []
@@ -47,16 +55,16 @@ final class CUDALlamaWeights {
             let biases = [layer.query.bias, layer.key.bias, layer.value.bias]
             layers.append(Layer(
                 attentionNorm: try uploader.floats(layer.attentionNorm, label: "attention norm"),
-                qkv: try uploader.matrices([layer.query.weight, layer.key.weight, layer.value.weight], label: "qkv"),
+                qkv: try uploader.linear([layer.query.weight, layer.key.weight, layer.value.weight], label: "qkv"),
                 qkvBias: biases.allSatisfy({ $0 != nil })
                     ? try uploader.floats(biases.flatMap { $0 ?? [] }, label: "qkv bias") : nil,
                 queryNorm: try layer.queryNorm.map { try uploader.floats($0, label: "q norm") },
                 keyNorm: try layer.keyNorm.map { try uploader.floats($0, label: "k norm") },
-                output: try uploader.matrices([layer.output.weight], label: "o_proj"),
+                output: try uploader.linear([layer.output.weight], label: "o_proj"),
                 postAttentionNorm: try layer.postAttentionNorm.map { try uploader.floats($0, label: "post-attention norm") },
                 mlpNorm: try uploader.floats(layer.mlpNorm, label: "mlp norm"),
-                gateUp: try uploader.matrices([mlp.gate.weight, mlp.up.weight], label: "gate_up"),
-                down: try uploader.matrices([mlp.down.weight], label: "down_proj"),
+                gateUp: try uploader.linear([mlp.gate.weight, mlp.up.weight], label: "gate_up"),
+                down: try uploader.linear([mlp.down.weight], label: "down_proj"),
                 postMLPNorm: try layer.postMLPNorm.map { try uploader.floats($0, label: "post-MLP norm") }))
             if (index + 1) % max(1, c.layerCount / 4) == 0 || index + 1 == c.layerCount {
                 logger.info("uploading weights", metadata: [
@@ -75,19 +83,51 @@ final class CUDALlamaWeights {
     }
 }
 
-/// Copies host tensors into new device allocations, converting them to bf16 on the way.
+/// Copies host tensors into new device allocations, converting them to bf16 on the way (and
+/// the linear layers' to FP8 on the device, with `quantization`).
 private final class Uploader {
     let device: CUDADevice
+    let kernels: CUDAKernels
+    let quantization: WeightQuantization?
     private(set) var bytes = 0
     /// Conversion staging: rows are converted here a chunk at a time.
     private var floats: [Float] = []
     private var halves: [UInt16] = []
     private static let chunkElements = 1 << 24
 
-    init(device: CUDADevice) { self.device = device }
+    init(device: CUDADevice, kernels: CUDAKernels, quantization: WeightQuantization?) {
+        self.device = device
+        self.kernels = kernels
+        self.quantization = quantization
+    }
 
     /// The rows of `tensors`, stacked, as one bf16 matrix.
     func matrices(_ tensors: [TensorData], label: String) throws -> DeviceMemory {
+        let memory = try stacked(tensors, label: label)
+        bytes += memory.bytes
+        return memory
+    }
+
+    /// The rows of `tensors`, stacked, as one linear layer's weight in the chosen format.
+    func linear(_ tensors: [TensorData], label: String) throws -> CUDALlamaWeights.Linear {
+        guard quantization == .fp8 else { return CUDALlamaWeights.Linear(weight: try matrices(tensors, label: label), scales: nil) }
+        let columns = tensors[0].columns
+        let rows = tensors.reduce(0) { $0 + $1.rows }
+        let multiple = CUDAKernels.gemvColumnMultiple(fp8: true)
+        guard columns % multiple == 0 else {
+            throw CUDAError.unsupported("--quantization fp8 needs the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
+        }
+        let staged = try stacked(tensors, label: "\(label) (bf16, being quantized)")
+        let weight = try device.allocate(bytes: rows * columns, label: "\(label) FP8")
+        let scales = try device.allocate(bytes: rows * 4, label: "\(label) FP8 scales")
+        try kernels.quantizeFP8(input: staged.address, out: weight.address, scales: scales.address, rows: rows, k: columns)
+        // The staging copy is freed on return; the kernel must have read it by then.
+        try device.synchronize()
+        bytes += weight.bytes + scales.bytes
+        return CUDALlamaWeights.Linear(weight: weight, scales: scales)
+    }
+
+    private func stacked(_ tensors: [TensorData], label: String) throws -> DeviceMemory {
         let total = tensors.reduce(0) { $0 + $1.elementCount } * 2
         let memory = try device.allocate(bytes: total, label: label)
         var offset = 0
@@ -95,7 +135,6 @@ private final class Uploader {
             try upload(tensor, to: memory.address + UInt64(offset))
             offset += tensor.elementCount * 2
         }
-        bytes += total
         return memory
     }
 

@@ -13,6 +13,9 @@ final class StepBuffers {
     let mlp: DeviceMemory           // [T, intermediate] bf16
     /// [T, hidden] f32: a block's output before its own norm (Gemma's sandwich norms), else nil.
     let projected: DeviceMemory?
+    /// A GEMM's input as FP8 [T, largest input] and its per-token scales [T] f32
+    /// (`--quantization fp8`), else nil.
+    let fp8Input: (values: DeviceMemory, scales: DeviceMemory)?
     let lastHidden: DeviceMemory    // [B', hidden] bf16
     let logits: DeviceMemory        // [B', vocab] f32
     let partials: AttentionPartials
@@ -68,7 +71,7 @@ final class StepBuffers {
     private(set) var maxSequenceLength = 0
 
     init(config c: ModelConfig, device: CUDADevice, maxTokens: Int, maxSequences: Int,
-         maxBlocksPerSequence: Int) throws {
+         maxBlocksPerSequence: Int, fp8: Bool = false) throws {
         func buffer(_ elements: Int, _ elementBytes: Int, _ label: String) throws -> DeviceMemory {
             try device.allocate(bytes: elements * elementBytes, label: label)
         }
@@ -80,6 +83,8 @@ final class StepBuffers {
         gateUp = try buffer(maxTokens * 2 * c.intermediateSize, 2, "gate_up")
         mlp = try buffer(maxTokens * c.intermediateSize, 2, "mlp activations")
         projected = c.family.isGemma ? try buffer(maxTokens * c.hiddenSize, 4, "block outputs") : nil
+        fp8Input = fp8 ? (try buffer(maxTokens * max(c.hiddenSize, c.qDim, c.intermediateSize), 1, "FP8 GEMM input"),
+                          try buffer(maxTokens, 4, "FP8 GEMM input scales")) : nil
         lastHidden = try buffer(maxSequences * c.hiddenSize, 2, "final hidden rows")
         logits = try buffer(maxSequences * c.vocabularySize, 4, "logits")
         // Room to split each (token, head) of a full step in two, and a short step much more.
@@ -97,7 +102,8 @@ final class StepBuffers {
         inputs = try device.allocate(bytes: inputCapacity, label: "step inputs")
         hostInputs = try device.allocateHost(bytes: inputCapacity)
         bytes = [residual, normed, qkv, query, attention, gateUp, mlp, lastHidden, logits, sampledIDs, inputs]
-            .reduce(partials.bytes + samplingCandidates.bytes + (projected?.bytes ?? 0)) { $0 + $1.bytes }
+            .reduce(partials.bytes + samplingCandidates.bytes + (projected?.bytes ?? 0)
+                        + (fp8Input.map { $0.values.bytes + $0.scales.bytes } ?? 0)) { $0 + $1.bytes }
     }
 
     /// Copies `array` into the pinned buffer `host` at `offset` and returns where it will be in

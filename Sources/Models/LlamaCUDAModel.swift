@@ -22,6 +22,8 @@ public final class LlamaCUDAModel: ModelExecutor {
     public let blockCount: Int
     public let maxBatchTokens: Int
     public let maxSequences: Int
+    /// The linear layers' format on the device (nil: bf16).
+    public let quantization: WeightQuantization?
     /// Bytes of device memory the weights, the activations and the KV cache take.
     public let weightBytes: Int
     public let activationBytes: Int
@@ -49,8 +51,8 @@ public final class LlamaCUDAModel: ModelExecutor {
     /// `maxModelLen` bounds the block table's rows.
     public init(config: ModelConfig, weights hostWeights: LlamaWeights, device: CUDADevice, blockSize: Int,
                 maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
-                maxCacheBlocks: Int? = nil, kernelCache: KernelCache = KernelCache(), cudaGraphs: Bool = true,
-                logger: Logger) throws {
+                maxCacheBlocks: Int? = nil, quantization: WeightQuantization? = nil,
+                kernelCache: KernelCache = KernelCache(), cudaGraphs: Bool = true, logger: Logger) throws {
         guard !config.family.isMixtureOfExperts else {
             throw CUDAError.unsupported("\(config.family) is a mixture-of-experts model, which the CUDA backend does not run yet (use --device cpu)")
         }
@@ -73,6 +75,7 @@ public final class LlamaCUDAModel: ModelExecutor {
             throw CUDAError.unsupported("--gpu-memory-utilization must be in (0, 1], got \(memoryUtilization)")
         }
         self.config = config
+        self.quantization = quantization
         self.device = device
         self.blockSize = blockSize
         self.maxBatchTokens = maxBatchTokens
@@ -93,11 +96,12 @@ public final class LlamaCUDAModel: ModelExecutor {
         ])
         blas = try CUBLASLt(device: device)
         weights = try CUDALlamaWeights(weights: hostWeights, config: config, rope: rope, localRope: localRope,
-                                       device: device, logger: logger)
+                                       quantization: quantization, kernels: kernels, device: device, logger: logger)
         weightBytes = weights.bytes
         let maxBlocksPerSequence = (maxModelLen + blockSize - 1) / blockSize + 1
         buffers = try StepBuffers(config: config, device: device, maxTokens: maxBatchTokens,
-                                  maxSequences: maxSequences, maxBlocksPerSequence: maxBlocksPerSequence)
+                                  maxSequences: maxSequences, maxBlocksPerSequence: maxBlocksPerSequence,
+                                  fp8: quantization == .fp8)
         activationBytes = buffers.bytes
 
         let (free, total) = try device.memoryInfo()
@@ -186,7 +190,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         // Only the rows that sample need the final norm and the (large) LM head.
         try kernels.rmsNorm(input: b.residual.address, rows: b.logitsIndices, weight: weights.finalNorm.address,
                             out: b.lastHidden.address, count: shape.rows, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        try linear(input: b.lastHidden.address, weight: weights.lmHead.address, output: b.logits.address,
+        try linear(input: b.lastHidden.address, weight: .init(weight: weights.lmHead, scales: nil), output: b.logits.address,
                    tokens: shape.rows, outFeatures: c.vocabularySize, inFeatures: c.hiddenSize, output: .f32)
         if adjustments && b.adjustmentCount > 0 {
             try kernels.adjustLogits(logits: b.logits.address, vocabulary: c.vocabularySize, rows: b.adjustmentRows,
@@ -214,7 +218,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         let tokens = shape.tokens
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.attentionNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        try linear(input: b.normed.address, weight: layer.qkv.address, output: b.qkv.address, tokens: tokens,
+        try linear(input: b.normed.address, weight: layer.qkv, output: b.qkv.address, tokens: tokens,
                         outFeatures: c.qDim + 2 * c.kvDim, inFeatures: c.hiddenSize, output: .f32)
         try kernels.qkvRopeCache(
             qkv: b.qkv.address, bias: layer.qkvBias?.address, queryNorm: layer.queryNorm?.address,
@@ -254,13 +258,13 @@ public final class LlamaCUDAModel: ModelExecutor {
                 partials: b.partials,
                 out: b.attention.address)
         }
-        try addToResidual(input: b.attention.address, weight: layer.output.address, norm: layer.postAttentionNorm,
+        try addToResidual(input: b.attention.address, weight: layer.output, norm: layer.postAttentionNorm,
                           tokens: tokens, inFeatures: c.qDim)
     }
 
     /// residual += x · wᵀ (cuBLASLt's β = 1, or the GEMV adding), or residual += RMSNorm(x · wᵀ)
     /// where the block's output has a norm of its own (Gemma).
-    private func addToResidual(input: CUdeviceptr, weight: CUdeviceptr, norm: DeviceMemory?, tokens: Int,
+    private func addToResidual(input: CUdeviceptr, weight: CUDALlamaWeights.Linear, norm: DeviceMemory?, tokens: Int,
                                inFeatures: Int) throws {
         let c = config
         guard let norm, let projected = buffers.projected else {
@@ -275,15 +279,25 @@ public final class LlamaCUDAModel: ModelExecutor {
     }
 
     /// `y (+)= x · wᵀ`: the GEMV kernel for a few tokens (decode reads each weight once, at
-    /// close to the copy bandwidth), cuBLASLt above that.
-    private func linear(input: CUdeviceptr, weight: CUdeviceptr, output: CUdeviceptr, tokens: Int, outFeatures: Int,
-                        inFeatures: Int, output type: CUBLASLt.OutputType, accumulate: Bool = false) throws {
-        if tokens <= gemvTokenLimit && inFeatures % 8 == 0 {
-            try kernels.gemv(weight: weight, input: input, output: output, tokens: tokens, n: outFeatures,
-                             k: inFeatures, outputF32: type == .f32, accumulate: accumulate)
+    /// close to the copy bandwidth), cuBLASLt above that; an FP8 weight multiplies the
+    /// activations quantized per token there.
+    private func linear(input: CUdeviceptr, weight: CUDALlamaWeights.Linear, output: CUdeviceptr, tokens: Int,
+                        outFeatures: Int, inFeatures: Int, output type: CUBLASLt.OutputType,
+                        accumulate: Bool = false) throws {
+        let scales = weight.scales?.address
+        if tokens <= gemvTokenLimit && inFeatures % CUDAKernels.gemvColumnMultiple(fp8: scales != nil) == 0 {
+            try kernels.gemv(weight: weight.weight.address, scales: scales, input: input, output: output,
+                             tokens: tokens, n: outFeatures, k: inFeatures, outputF32: type == .f32,
+                             accumulate: accumulate)
+        } else if let scales, let fp8 = buffers.fp8Input {
+            try kernels.quantizeFP8(input: input, out: fp8.values.address, scales: fp8.scales.address, rows: tokens,
+                                    k: inFeatures)
+            try blas.linearFP8(input: fp8.values.address, inputScales: fp8.scales.address,
+                               weight: weight.weight.address, weightScales: scales, output: output, tokens: tokens,
+                               outFeatures: outFeatures, inFeatures: inFeatures, output: type, accumulate: accumulate)
         } else {
-            try blas.linear(input: input, weight: weight, output: output, tokens: tokens, outFeatures: outFeatures,
-                            inFeatures: inFeatures, output: type, accumulate: accumulate)
+            try blas.linear(input: input, weight: weight.weight.address, output: output, tokens: tokens,
+                            outFeatures: outFeatures, inFeatures: inFeatures, output: type, accumulate: accumulate)
         }
     }
 
@@ -293,16 +307,19 @@ public final class LlamaCUDAModel: ModelExecutor {
         let gelu = c.family.isGemma
         try kernels.rmsNorm(input: b.residual.address, rows: nil, weight: layer.mlpNorm.address,
                             out: b.normed.address, count: tokens, dim: c.hiddenSize, eps: c.rmsNormEpsilon)
-        if tokens <= gemvTokenLimit && c.hiddenSize % 8 == 0 && c.intermediateSize % 4 == 0 {
-            try kernels.gemvSilu(gateUp: layer.gateUp.address, input: b.normed.address, out: b.mlp.address,
-                                 tokens: tokens, intermediate: c.intermediateSize, k: c.hiddenSize, gelu: gelu)
+        let scales = layer.gateUp.scales?.address
+        if tokens <= gemvTokenLimit && c.hiddenSize % CUDAKernels.gemvColumnMultiple(fp8: scales != nil) == 0
+            && c.intermediateSize % 4 == 0 {
+            try kernels.gemvSilu(gateUp: layer.gateUp.weight.address, scales: scales, input: b.normed.address,
+                                 out: b.mlp.address, tokens: tokens, intermediate: c.intermediateSize,
+                                 k: c.hiddenSize, gelu: gelu)
         } else {
-            try linear(input: b.normed.address, weight: layer.gateUp.address, output: b.gateUp.address,
+            try linear(input: b.normed.address, weight: layer.gateUp, output: b.gateUp.address,
                        tokens: tokens, outFeatures: 2 * c.intermediateSize, inFeatures: c.hiddenSize, output: .bf16)
             try kernels.siluMul(gateUp: b.gateUp.address, out: b.mlp.address, tokens: tokens,
                                 intermediate: c.intermediateSize, gelu: gelu)
         }
-        try addToResidual(input: b.mlp.address, weight: layer.down.address, norm: layer.postMLPNorm, tokens: tokens,
+        try addToResidual(input: b.mlp.address, weight: layer.down, norm: layer.postMLPNorm, tokens: tokens,
                           inFeatures: c.intermediateSize)
     }
 }

@@ -3,6 +3,7 @@ import Engine
 import EngineCore
 import Foundation
 import Logging
+import Models
 import SpeculativeDecoding
 
 @main
@@ -33,6 +34,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Fraction of the GPU's memory for the weights, activations and KV cache (--device cuda).")
     var gpuMemoryUtilization: Double = 0.9
 
+    @Option(name: [.customShort("q"), .long],
+            help: "Hold the linear layers' weights on the GPU as: fp8 (e4m3, a scale per output channel, made at load; --device cuda).")
+    var quantization: WeightQuantization?
+
     @Flag(help: "Launch every kernel of every step instead of replaying CUDA graphs for decode steps (--device cuda).")
     var enforceEager = false
 
@@ -61,6 +66,7 @@ struct ModelOptions: ParsableArguments {
         options.maxModelLen = maxModelLen
         options.gpuMemoryUtilization = gpuMemoryUtilization
         options.cudaGraphs = !enforceEager
+        options.quantization = quantization
         return options
     }
 
@@ -109,6 +115,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension Device: ExpressibleByArgument {}
+extension WeightQuantization: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Sampling options shared by `generate` and `chat`.

@@ -3,6 +3,7 @@ import Testing
 @testable import CUDABackend
 import Engine
 import Logging
+import Models
 
 #if canImport(Glibc)
 import Glibc
@@ -44,5 +45,16 @@ struct DeviceUnavailableTests {
             "\(error)".contains("CUDA")
         }
         #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func quantizationOnTheCPUIsRefusedByName() throws {
+        // The check comes before the file is read: any argument gives the same answer.
+        var options = LoadOptions()
+        options.quantization = .fp8
+        #expect {
+            _ = try LoadedModel("/nonexistent/model.gguf", options: options, logger: Logger(label: "test"))
+        } throws: { error in
+            "\(error)".contains("--quantization fp8") && "\(error)".contains("--device cuda")
+        }
     }
 }

@@ -11,6 +11,13 @@ batches with a prefix-cache hit, a chunked prefill and a decode. Prints the rela
 ||tern - hf|| / ||hf|| over all computed rows, the largest absolute difference and the share
 of rows whose argmax agrees; exits 1 if any relative error is above --tolerance.
 With --compare-device, Tern's two backends are also compared with each other.
+
+With --quantization fp8, Tern runs with `--quantization fp8` and the reference is HF float32 on
+the same weights after the FP8 round trip Tern makes at load (each linear layer's rows divided by
+max|row| / 448, rounded to e4m3, multiplied back); the comparison run (--compare-device, which may
+then be cuda itself) runs without quantization, so its argmax agreement is FP8's greedy agreement
+with Tern's bf16 path. Tern also quantizes the activations per token in prompt steps (W8A8),
+which the reference does not, so its error is larger than bf16's: see --tolerance.
 """
 import argparse
 import os
@@ -34,10 +41,28 @@ def sequences(vocab, seed):
     return [a.tolist(), b.tolist(), c.tolist()]
 
 
-def cache_paths(model):
+def cache_paths(model, quantization=None):
+    suffix = f"-{quantization}" if quantization else ""
     if model.endswith(".gguf"):
-        return model + ".reference-logits.f32", model + ".reference-tokens.txt"
-    return os.path.join(model, "reference-logits.f32"), os.path.join(model, "reference-tokens.txt")
+        return model + f".reference-logits{suffix}.f32", model + f".reference-tokens{suffix}.txt"
+    return (os.path.join(model, f"reference-logits{suffix}.f32"),
+            os.path.join(model, f"reference-tokens{suffix}.txt"))
+
+
+LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def fp8_round_trip(model):
+    """Every linear layer's weight as Tern holds it with --quantization fp8: from bf16 (as Tern
+    uploads it), a scale per row max|row| / 448, the row divided by it, rounded to e4m3 (to
+    nearest even), multiplied back."""
+    with torch.no_grad():
+        for name, module in model.named_modules():
+            if isinstance(module, torch.nn.Linear) and name.split(".")[-1] in LINEARS:
+                w = module.weight.to(torch.bfloat16).float()
+                scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-30) / 448.0
+                q = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn).float()
+                module.weight.copy_(q * scale)
 
 
 def vocabulary(model):
@@ -62,13 +87,15 @@ def load_float32(model):
         return transformers.AutoModelForCausalLM.from_pretrained(model, torch_dtype=torch.float32)
 
 
-def reference(folder, seqs, vocab):
-    path, tokens_path = cache_paths(folder)
+def reference(folder, seqs, vocab, quantization=None):
+    path, tokens_path = cache_paths(folder, quantization)
     tokens = "\n".join(" ".join(map(str, s)) for s in seqs) + "\n"
     if os.path.exists(path) and os.path.exists(tokens_path) and open(tokens_path).read() == tokens:
         return np.fromfile(path, dtype=np.float32).reshape(-1, vocab)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = load_float32(folder).to(device).eval()
+    if quantization == "fp8":
+        fp8_round_trip(model)
     rows = []
     with torch.no_grad():
         for seq in seqs:
@@ -81,13 +108,14 @@ def reference(folder, seqs, vocab):
     return logits
 
 
-def tern(binary, folder, seqs, device, workdir):
+def tern(binary, folder, seqs, device, workdir, quantization=None):
     tokens = os.path.join(workdir, "tokens.txt")
     with open(tokens, "w") as f:
         f.write("\n".join(" ".join(map(str, s)) for s in seqs) + "\n")
-    out = os.path.join(workdir, f"tern-{device}.f32")
+    out = os.path.join(workdir, f"tern-{device}{'-' + quantization if quantization else ''}.f32")
+    flags = ["--quantization", quantization] if quantization else []
     subprocess.run([binary, "debug", "logits", folder, "--device", device, "--tokens", tokens, "--out", out,
-                    "--log-level", "info"], check=True)
+                    "--log-level", "info"] + flags, check=True)
     return np.fromfile(out, dtype=np.float32)
 
 
@@ -108,6 +136,7 @@ def main():
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--compare-device")
+    parser.add_argument("--quantization", choices=["fp8"])
     parser.add_argument("--tolerance", type=float, default=2e-2)
     args = parser.parse_args()
     worst = 0.0
@@ -115,14 +144,17 @@ def main():
         name = os.path.basename(os.path.normpath(folder))
         vocab = vocabulary(folder)
         seqs = sequences(vocab, zlib.crc32(name.encode()))
-        want = reference(folder, seqs, vocab)
+        want = reference(folder, seqs, vocab, args.quantization)
         workdir = folder + ".check" if folder.endswith(".gguf") else os.path.join(folder, "check")
         os.makedirs(workdir, exist_ok=True)
-        got = tern(args.binary, folder, seqs, args.device, workdir).reshape(-1, vocab)
-        worst = max(worst, compare(f"{name} tern --device {args.device} vs HF float32", got, want))
+        q = args.quantization
+        label = f"--device {args.device}" + (f" --quantization {q}" if q else "")
+        got = tern(args.binary, folder, seqs, args.device, workdir, q).reshape(-1, vocab)
+        worst = max(worst, compare(f"{name} tern {label} vs HF float32" + (f" ({q} round trip)" if q else ""),
+                                   got, want))
         if args.compare_device:
             other = tern(args.binary, folder, seqs, args.compare_device, workdir).reshape(-1, vocab)
-            compare(f"{name} tern --device {args.device} vs --device {args.compare_device}", got, other)
+            compare(f"{name} tern {label} vs --device {args.compare_device}", got, other)
     print(f"worst relative error {worst:.2e} (tolerance {args.tolerance:.0e})")
     sys.exit(0 if worst <= args.tolerance else 1)
 
