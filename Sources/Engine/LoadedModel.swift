@@ -100,6 +100,9 @@ public final class LoadedModel {
                                  "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary "
                                      + "(embedding rows) is \(config.vocabularySize)")
         }
+        if let quantization = config.checkpointQuantization, cudaDevice == nil {
+            throw EngineError("\(source.path): the checkpoint's linear layers are \(quantization.rawValue.uppercased()) (its quantization_config); Tern runs them on --device cuda")
+        }
         let weights = try LlamaWeights(store: store, config: config, naming: naming) { done, total in
             if done == total || done % 8 == 0 { logger.debug("checked layer weights", metadata: ["layers": "\(done)/\(total)"]) }
         }

@@ -13,14 +13,15 @@ import Tensors
 /// One safetensors file, memory-mapped: its header and its tensors as zero-copy views.
 ///
 /// Every entry is listed, whatever its dtype; asking for a tensor whose dtype is not a weight
-/// type Tern computes with (F32, F16, BF16) is an `.unsupported` error naming the dtype.
+/// type Tern reads (F32, F16, BF16, and F8_E4M3 for FP8 checkpoints) is an `.unsupported`
+/// error naming the dtype.
 public final class SafetensorsFile: WeightStore {
     /// One header entry.
     public struct Entry: Sendable, Equatable {
         public let name: String
         /// The dtype as the header spells it: "F32", "BF16", "I64", ...
         public let dtypeName: String
-        /// The matching `DType`, for the weight types Tern reads (F32, F16, BF16).
+        /// The matching `DType`, for the weight types Tern reads (F32, F16, BF16, F8_E4M3).
         public let dtype: DType?
         /// Outermost first.
         public let shape: [Int]
@@ -50,7 +51,7 @@ public final class SafetensorsFile: WeightStore {
         "I64": 8, "U64": 8, "F64": 8,
     ]
 
-    static let weightDTypes: [String: DType] = ["F32": .f32, "F16": .f16, "BF16": .bf16]
+    static let weightDTypes: [String: DType] = ["F32": .f32, "F16": .f16, "BF16": .bf16, "F8_E4M3": .f8e4m3]
 
     /// Maps and parses the file at `path`; throws `ModelLoadError` naming the file and the
     /// first problem found.

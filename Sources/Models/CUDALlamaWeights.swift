@@ -55,16 +55,16 @@ final class CUDALlamaWeights {
             let biases = [layer.query.bias, layer.key.bias, layer.value.bias]
             layers.append(Layer(
                 attentionNorm: try uploader.floats(layer.attentionNorm, label: "attention norm"),
-                qkv: try uploader.linear([layer.query.weight, layer.key.weight, layer.value.weight], label: "qkv"),
+                qkv: try uploader.linear([layer.query, layer.key, layer.value], label: "qkv"),
                 qkvBias: biases.allSatisfy({ $0 != nil })
                     ? try uploader.floats(biases.flatMap { $0 ?? [] }, label: "qkv bias") : nil,
                 queryNorm: try layer.queryNorm.map { try uploader.floats($0, label: "q norm") },
                 keyNorm: try layer.keyNorm.map { try uploader.floats($0, label: "k norm") },
-                output: try uploader.linear([layer.output.weight], label: "o_proj"),
+                output: try uploader.linear([layer.output], label: "o_proj"),
                 postAttentionNorm: try layer.postAttentionNorm.map { try uploader.floats($0, label: "post-attention norm") },
                 mlpNorm: try uploader.floats(layer.mlpNorm, label: "mlp norm"),
-                gateUp: try uploader.linear([mlp.gate.weight, mlp.up.weight], label: "gate_up"),
-                down: try uploader.linear([mlp.down.weight], label: "down_proj"),
+                gateUp: try uploader.linear([mlp.gate, mlp.up], label: "gate_up"),
+                down: try uploader.linear([mlp.down], label: "down_proj"),
                 postMLPNorm: try layer.postMLPNorm.map { try uploader.floats($0, label: "post-MLP norm") }))
             if (index + 1) % max(1, c.layerCount / 4) == 0 || index + 1 == c.layerCount {
                 logger.info("uploading weights", metadata: [
@@ -108,12 +108,31 @@ private final class Uploader {
         return memory
     }
 
-    /// The rows of `tensors`, stacked, as one linear layer's weight in the chosen format.
-    func linear(_ tensors: [TensorData], label: String) throws -> CUDALlamaWeights.Linear {
-        guard quantization == .fp8 else { return CUDALlamaWeights.Linear(weight: try matrices(tensors, label: label), scales: nil) }
+    /// The rows of `parts`, stacked, as one linear layer's weight: an FP8 checkpoint's bytes
+    /// and scales as they are, else bf16, or FP8 made on the device with `--quantization fp8`.
+    func linear(_ parts: [Linear], label: String) throws -> CUDALlamaWeights.Linear {
+        let tensors = parts.map(\.weight)
         let columns = tensors[0].columns
         let rows = tensors.reduce(0) { $0 + $1.rows }
         let multiple = CUDAKernels.gemvColumnMultiple(fp8: true)
+        if parts.contains(where: { $0.weightScales != nil }) {
+            guard parts.allSatisfy({ $0.weightScales != nil && $0.weight.dtype == .f8e4m3 }) else {
+                throw CUDAError.unsupported("\(label): '\(tensors[0].name)' mixes FP8 and other weights in one stacked layer")
+            }
+            guard columns % multiple == 0 else {
+                throw CUDAError.unsupported("FP8 weights need the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
+            }
+            let weight = try device.allocate(bytes: rows * columns, label: "\(label) FP8")
+            var offset = 0
+            for tensor in tensors {
+                try device.copy(to: weight.address + UInt64(offset), from: tensor.bytes.baseAddress!, bytes: tensor.rows * columns)
+                offset += tensor.rows * columns
+            }
+            bytes += weight.bytes
+            return CUDALlamaWeights.Linear(weight: weight, scales: try floats(parts.flatMap { $0.weightScales ?? [] },
+                                                                             label: "\(label) FP8 scales"))
+        }
+        guard quantization == .fp8 else { return CUDALlamaWeights.Linear(weight: try matrices(tensors, label: label), scales: nil) }
         guard columns % multiple == 0 else {
             throw CUDAError.unsupported("--quantization fp8 needs the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
         }

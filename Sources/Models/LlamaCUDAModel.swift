@@ -22,7 +22,8 @@ public final class LlamaCUDAModel: ModelExecutor {
     public let blockCount: Int
     public let maxBatchTokens: Int
     public let maxSequences: Int
-    /// The linear layers' format on the device (nil: bf16).
+    /// The format the linear layers were quantized to at load (nil: bf16, or an FP8
+    /// checkpoint's own FP8, `config.checkpointQuantization`).
     public let quantization: WeightQuantization?
     /// Bytes of device memory the weights, the activations and the KV cache take.
     public let weightBytes: Int
@@ -101,7 +102,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         let maxBlocksPerSequence = (maxModelLen + blockSize - 1) / blockSize + 1
         buffers = try StepBuffers(config: config, device: device, maxTokens: maxBatchTokens,
                                   maxSequences: maxSequences, maxBlocksPerSequence: maxBlocksPerSequence,
-                                  fp8: quantization == .fp8)
+                                  fp8: quantization == .fp8 || config.checkpointQuantization == .fp8)
         activationBytes = buffers.bytes
 
         let (free, total) = try device.memoryInfo()

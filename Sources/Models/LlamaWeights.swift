@@ -8,6 +8,9 @@ public struct Linear: Sendable {
     public let weight: TensorData
     /// [outFeatures], if the layer has a bias.
     public let bias: [Float]?
+    /// [outFeatures]: each row's scale when `weight` is FP8 (an FP8 checkpoint's
+    /// `weight_scale`, a per-tensor scale repeated), else nil.
+    public var weightScales: [Float]? = nil
 
     public var outFeatures: Int { weight.shape[0] }
     public var inFeatures: Int { weight.shape[1] }
@@ -71,18 +74,37 @@ public struct LlamaWeights: Sendable {
         func norm(_ name: String, _ count: Int) throws -> [Float] {
             try vector(name, count).map { $0 + normOffset }
         }
+        /// A linear layer's weight [rows, columns] and, when it is FP8, its row scales.
+        func weight(_ name: String, _ rows: Int, _ columns: Int) throws -> (TensorData, [Float]?) {
+            let tensor = try store.tensor(storeName("\(name).weight"), shape: [rows, columns])
+            guard tensor.dtype == .f8e4m3 else { return (try Self.computable(tensor, source: store.path), nil) }
+            guard c.checkpointQuantization == .fp8 else {
+                throw ModelConfigError(source: store.path, message: "tensor '\(tensor.name)' is F8_E4M3 but config.json has no FP8 quantization_config")
+            }
+            let scaleName = storeName("\(name).weight_scale")
+            guard store.contains(scaleName) else {
+                throw ModelConfigError(source: store.path, message: "FP8 tensor '\(tensor.name)' has no '\(scaleName)'")
+            }
+            let scale = try store.tensor(scaleName)
+            let values = try Self.floats(scale, source: store.path)
+            guard values.count == rows || values.count == 1 else {
+                throw ModelConfigError(source: store.path, message: "'\(scaleName)' has shape \(scale.shape); FP8 scales are one per output channel (\(rows)) or one per tensor")
+            }
+            return (tensor, values.count == rows ? values : [Float](repeating: values[0], count: rows))
+        }
         func linear(_ name: String, _ rows: Int, _ columns: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try matrix("\(name).weight", rows, columns),
-                   bias: bias ? try vector("\(name).bias", rows) : nil)
+            let (tensor, scales) = try weight(name, rows, columns)
+            return Linear(weight: tensor, bias: bias ? try vector("\(name).bias", rows) : nil, weightScales: scales)
         }
 
         /// A fused weight (Phi-3's qkv_proj, gate_up_proj) cut into views of its row ranges.
         func fusedLinears(_ name: String, _ parts: [Int]) throws -> [Linear] {
-            let fused = try matrix("\(name).weight", parts.reduce(0, +), c.hiddenSize)
+            let (fused, scales) = try weight(name, parts.reduce(0, +), c.hiddenSize)
             var start = 0
             return parts.enumerated().map { index, rows in
                 defer { start += rows }
-                return Linear(weight: fused.rowSlice(start ..< start + rows, name: "\(fused.name)[part \(index)]"), bias: nil)
+                return Linear(weight: fused.rowSlice(start ..< start + rows, name: "\(fused.name)[part \(index)]"), bias: nil,
+                              weightScales: scales.map { Array($0[start ..< start + rows]) })
             }
         }
 

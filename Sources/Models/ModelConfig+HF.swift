@@ -55,6 +55,7 @@ extension ModelConfig {
         if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
         if family == .phi3 { try readPhi3(huggingFace: config, fail: fail) }
         if family.isMixtureOfExperts { try readMoE(huggingFace: config, fail: fail) }
+        checkpointQuantization = try Self.checkpointQuantization(config["quantization_config"], fail: fail)
         try validate(source: source)
     }
 

@@ -63,6 +63,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var finalLogitSoftcap: Float = 0
     /// The expert layers of a mixture-of-experts family; nil for a dense model.
     public var moe: MoEConfig? = nil
+    /// The checkpoint's own quantization (`quantization_config`), nil for plain weights.
+    public var checkpointQuantization: CheckpointQuantization? = nil
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }

@@ -2,7 +2,9 @@
 ///
 /// Quantized types store `blockSize` consecutive values (along a row, the innermost
 /// dimension) in `blockBytes` bytes. Plain types have a block size of 1.
-/// Raw values are GGML's type ids, so a GGUF tensor's type maps with `DType(rawValue:)`.
+/// Raw values are GGML's type ids, so a GGUF tensor's type maps with `DType(rawValue:)`;
+/// `f8e4m3` (safetensors' F8_E4M3, an FP8 checkpoint's linear weights) has none in GGML and
+/// takes an id GGML does not use.
 public enum DType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
@@ -17,11 +19,12 @@ public enum DType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case q5_K = 13
     case q6_K = 14
     case bf16 = 30
+    case f8e4m3 = 1000
 
     /// Values per block (1 for plain types).
     public var blockSize: Int {
         switch self {
-        case .f32, .f16, .bf16: 1
+        case .f32, .f16, .bf16, .f8e4m3: 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: 32
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: 256
         }
@@ -32,6 +35,7 @@ public enum DType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
+        case .f8e4m3: 1
         case .q4_0: 18
         case .q4_1: 20
         case .q5_0: 22
@@ -55,6 +59,7 @@ public enum DType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .f32: "F32"
         case .f16: "F16"
         case .bf16: "BF16"
+        case .f8e4m3: "F8_E4M3"
         case .q4_0: "Q4_0"
         case .q4_1: "Q4_1"
         case .q5_0: "Q5_0"

@@ -20,6 +20,8 @@ with Tern's bf16 path. Tern also quantizes the activations per token in prompt s
 which the reference does not, so its error is larger than bf16's: see --tolerance.
 """
 import argparse
+import glob
+import json
 import os
 import subprocess
 import sys
@@ -77,7 +79,35 @@ def vocabulary(model):
         return os.path.getsize(path) // 4 // total
 
 
+def load_dequantized(folder, config):
+    """An FP8 checkpoint (make_models.py --fp8) in float32: each F8_E4M3 weight times its
+    weight_scale, into the model its config describes without the quantization_config."""
+    from safetensors.torch import load_file
+    config = {k: v for k, v in config.items() if k != "quantization_config"}
+    model_config = transformers.AutoConfig.for_model(config.pop("model_type"), **config)
+    model = transformers.AutoModelForCausalLM.from_config(model_config, dtype=torch.float32)
+    stored = {}
+    for file in sorted(glob.glob(os.path.join(folder, "*.safetensors"))):
+        stored.update(load_file(file))
+    state = {}
+    for key, value in stored.items():
+        if key.endswith(".weight_scale"):
+            continue
+        if value.dtype == torch.float8_e4m3fn:
+            value = value.float() * stored[key + "_scale"].float()
+        state[key] = value.float()
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(k == "lm_head.weight" for k in missing), (missing, unexpected)
+    model.tie_weights()
+    return model
+
+
 def load_float32(model):
+    config_path = os.path.join(model, "config.json")
+    if os.path.exists(config_path):
+        config = json.load(open(config_path))
+        if "quantization_config" in config:
+            return load_dequantized(model, config)
     if model.endswith(".gguf"):
         return transformers.AutoModelForCausalLM.from_pretrained(
             os.path.dirname(os.path.abspath(model)), gguf_file=os.path.basename(model), dtype=torch.float32)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random-weight HF model folders of real architectures, for Tern's GPU checks and benchmarks.
 
-    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large] [--draft] [--gemma] [--gemma-27b]
+    python3 scripts/gpu/make_models.py OUT_DIR [--small] [--large] [--draft] [--gemma] [--gemma-27b] [--fp8]
 
 --small: tiny-llama3 (Llama 3 rope scaling, head_dim 128), tiny-qwen2 (Q/K/V bias, tied
 embeddings, head_dim 64) and tiny-qwen3 (Q/K norm), for scripts/gpu/check.py.
@@ -13,6 +13,11 @@ model of scripts/gpu/bench_spec.sh.
 (head_dim 256 and one KV head, as Gemma 3 270M), both with a 16-token sliding window on five
 layers of six (local RoPE base 10000, global 1e6 with linear scaling), for scripts/gpu/check.py.
 --gemma-27b: gemma3-27b, Gemma 3 27B's text model in bf16 (~54 GB), for bench.sh --model.
+--fp8: FP8 checkpoints of tiny-llama3 and tiny-qwen3 (made first with --small), in the two
+layouts vLLM reads: tiny-llama3-fp8 as compressed-tensors' FP8-Dynamic (a scale per output
+channel, weight_scale [out, 1]) and tiny-qwen3-fp8 as the "fp8" method with one scale per
+tensor; each linear weight quantized by torch (round to nearest even into float8_e4m3fn after
+dividing by its scale, max|w| / 448), the rest kept, for scripts/gpu/check.py.
 Weights: normal(0, 0.02); norm weights normal(1, 0.1) in the small models (1 in the large;
 Gemma stores w of a factor 1 + w, so its norms are normal(0, 0.1) and 0).
 Each folder gets a tokenizer.json (byte-level BPE over the whole vocabulary) so that Tern can
@@ -118,11 +123,52 @@ def make(out, name, config, norm_std, seed, device, norm_mean=1.0):
     print(f"wrote {path}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
 
 
+LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def make_fp8(out, source, name, per_channel):
+    """An FP8 copy of model folder `source` (see --fp8)."""
+    from safetensors.torch import load_file, save_file
+    import shutil
+    src, path = os.path.join(out, source), os.path.join(out, name)
+    os.makedirs(path, exist_ok=True)
+    for file in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
+        if os.path.exists(os.path.join(src, file)):
+            shutil.copy(os.path.join(src, file), path)
+    tensors = load_file(os.path.join(src, "model.safetensors"))
+    quantized = {}
+    for key, value in tensors.items():
+        if key.endswith(".weight") and key.split(".")[-2] in LINEARS:
+            w = value.float()
+            amax = w.abs().amax(dim=1, keepdim=True) if per_channel else w.abs().amax().reshape(1)
+            scale = amax.clamp(min=1e-30) / 448.0
+            quantized[key] = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn)
+            quantized[key[:-len("weight")] + "weight_scale"] = scale.float()
+        else:
+            quantized[key] = value
+    save_file(quantized, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
+    config = json.load(open(os.path.join(src, "config.json")))
+    if per_channel:
+        config["quantization_config"] = {
+            "quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
+            "config_groups": {"group_0": {
+                "targets": ["Linear"],
+                "weights": {"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": True,
+                            "dynamic": False},
+                "input_activations": {"num_bits": 8, "type": "float", "strategy": "token", "symmetric": True,
+                                      "dynamic": True}}}}
+    else:
+        config["quantization_config"] = {"quant_method": "fp8", "activation_scheme": "dynamic"}
+    json.dump(config, open(os.path.join(path, "config.json"), "w"), indent=2)
+    print(f"wrote {path}: FP8 ({'per channel' if per_channel else 'per tensor'})", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--small", action="store_true")
     parser.add_argument("--large", action="store_true")
+    parser.add_argument("--fp8", action="store_true")
     parser.add_argument("--draft", action="store_true")
     parser.add_argument("--gemma", action="store_true")
     parser.add_argument("--gemma-27b", action="store_true")
@@ -174,6 +220,9 @@ def main():
             num_attention_heads=32, num_key_value_heads=16, head_dim=128, query_pre_attn_scalar=168,
             sliding_window=1024, rms_norm_eps=1e-6, max_position_embeddings=131072, bos_token_id=2,
             eos_token_id=262207, pad_token_id=0, tie_word_embeddings=True), 0.0, 8, device, norm_mean=0.0)
+    if args.fp8:
+        make_fp8(args.out, "tiny-llama3", "tiny-llama3-fp8", per_channel=True)
+        make_fp8(args.out, "tiny-qwen3", "tiny-qwen3-fp8", per_channel=False)
 
 
 if __name__ == "__main__":
