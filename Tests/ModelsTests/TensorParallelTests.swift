@@ -1,0 +1,58 @@
+import Foundation
+import ModelLoading
+import Models
+import Testing
+
+/// Tensor parallelism's plan: its shares and its refusals.
+@Suite struct TensorParallelTests {
+    static func config(_ name: String) throws -> ModelConfig {
+        let folder = try HFModelFolder(path: TinyModelTests.fixtures.appendingPathComponent(name).path)
+        return try ModelConfig(huggingFace: folder.config, source: folder.configPath)
+    }
+
+    @Test func tinyModelSplitsItsHeadsAndReplicatesKVHeadsPastTwoRanks() throws {
+        let config = try Self.config("tiny-llama3")  // 4 heads, 2 KV heads, intermediate 96, vocabulary 128
+        let two = try TensorParallelPlan(config: config, rankCount: 2)
+        #expect(two.shards.map(\.queryHeads) == [0..<2, 2..<4])
+        #expect(two.shards.map(\.kvHeads) == [0..<1, 1..<2] && two.kvHeadsHeld == 2)
+        #expect(two.shards.map(\.intermediateRows) == [0..<48, 48..<96])
+        #expect(two.shards.map(\.vocabularyRows) == [0..<64, 64..<128])
+        #expect(two.shards[1].queryRows(headDim: 16) == 32..<64 && two.shards[1].kvRows(headDim: 16) == 16..<32)
+        let four = try TensorParallelPlan(config: config, rankCount: 4)
+        #expect(four.shards.map(\.queryHeads) == [0..<1, 1..<2, 2..<3, 3..<4])
+        #expect(four.shards.map(\.kvHeads) == [0..<1, 0..<1, 1..<2, 1..<2] && four.kvHeadsHeld == 4)
+        #expect(four.shards[3].config.headCount == 1 && four.shards[3].config.kvHeadCount == 1
+            && four.shards[3].config.intermediateSize == 24 && four.shards[3].config.hiddenSize == 64)
+        let one = try TensorParallelPlan(config: config, rankCount: 1)
+        #expect(one.shards.count == 1 && one.shards[0].config == config)
+    }
+
+    @Test func unevenSharesAreRefusedByName() throws {
+        var config = try Self.config("tiny-llama3")
+        config.vocabularySize = 130
+        #expect(try TensorParallelPlan(config: config, rankCount: 4).shards.map(\.vocabularyRows)
+            == [0..<32, 32..<65, 65..<97, 97..<130])
+        // SmolLM2-135M: 9 heads, 3 KV heads, intermediate 1536.
+        config.headCount = 9
+        config.kvHeadCount = 3
+        config.intermediateSize = 1536
+        #expect { try TensorParallelPlan(config: config, rankCount: 2) } throws: {
+            "\($0)".contains("9 attention heads do not divide evenly over 2 ranks")
+        }
+        #expect(try TensorParallelPlan(config: config, rankCount: 3).shards.map(\.kvHeads) == [0..<1, 1..<2, 2..<3])
+        config.headCount = 6
+        config.kvHeadCount = 2
+        #expect { try TensorParallelPlan(config: config, rankCount: 3) } throws: {
+            "\($0)".contains("2 KV heads cannot be replicated evenly over 3 ranks")
+        }
+        config.headCount = 4
+        config.intermediateSize = 98
+        #expect { try TensorParallelPlan(config: config, rankCount: 4) } throws: {
+            "\($0)".contains("intermediate size 98 does not divide evenly over 4 ranks")
+        }
+        #expect { try TensorParallelPlan(config: try Self.config("tiny-olmoe"), rankCount: 2) } throws: {
+            "\($0)".contains("olmoe's Q/K norms span all heads")
+        }
+        #expect(throws: TensorParallelError.self) { try TensorParallelPlan(config: config, rankCount: 0) }
+    }
+}
