@@ -3,7 +3,9 @@ import ModelLoading
 import Models
 import Testing
 
-/// Tensor parallelism's plan: its shares and its refusals.
+/// Tensor parallelism on the CPU's in-process ranks: the plan's shares, its refusals, and the
+/// logits of 2 and 4 ranks against one rank's on the tiny models (4 heads, 2 KV heads, so 4
+/// ranks replicate each KV head on two), through the paged cache over several steps.
 @Suite struct TensorParallelTests {
     static func config(_ name: String) throws -> ModelConfig {
         let folder = try HFModelFolder(path: TinyModelTests.fixtures.appendingPathComponent(name).path)
@@ -54,5 +56,32 @@ import Testing
             "\($0)".contains("olmoe's Q/K norms span all heads")
         }
         #expect(throws: TensorParallelError.self) { try TensorParallelPlan(config: config, rankCount: 0) }
+    }
+
+    /// The logits of every position, the input run as a prompt chunk, two decodes and two more
+    /// chunks through scrambled pages, at 2 and 4 ranks against 1.
+    @Test(arguments: ["tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3", "tiny-phi3",
+                      "tiny-mixtral", "tiny-qwen2-moe"])
+    func logitsOfTwoAndFourRanksEqualOne(name: String) throws {
+        let tokens = try #require(TinyModelTests.references[name] ?? MoETests.references[name]).input_ids
+        var chunks: [Int] = []
+        for size in [7, 1, 1, 5, 6] where chunks.reduce(0, +) < tokens.count {
+            chunks.append(min(size, tokens.count - chunks.reduce(0, +)))
+        }
+        let one = try TinyModelTests.teacherForced(TinyModelTests.load(name), tokens: tokens, chunks: chunks)
+        for ranks in [2, 4] {
+            let model = try TinyModelTests.load(name, tensorParallelSize: ranks)
+            let split = try TinyModelTests.teacherForced(model, tokens: tokens, chunks: chunks)
+            let error = TinyModelTests.maxRelativeError(split, one)
+            #expect(error < 2e-5, "\(name) at \(ranks) ranks: relative error \(error)")
+        }
+    }
+
+    /// Quantized O and down columns are copied whole blocks at a time: tiny Mixtral's Q8_0
+    /// experts (intermediate 32, one block) cannot give each of two ranks 16 columns.
+    @Test func quantizedSharesMustBeWholeBlocks() throws {
+        #expect { try TinyModelTests.loadGGUF("tiny-mixtral-q8_0", tensorParallelSize: 2) } throws: {
+            $0 is TensorParallelError && "\($0)".contains("whole quantization blocks")
+        }
     }
 }
