@@ -17,6 +17,10 @@ public struct LoadOptions: Sendable {
     public var device: Device = .cpu
     /// CPU worker threads; 0 = one per core.
     public var threads: Int = 0
+    /// Ranks the model is split over (vLLM's `--tensor-parallel-size`): on the CPU, in-process
+    /// ranks that take turns on the thread pool (`LlamaCPUModel`); more than one GPU is not
+    /// built yet.
+    public var tensorParallelSize: Int = 1
     /// Bytes the CPU KV cache may take (all layers, K and V).
     public var kvCacheBytes: Int = 1 << 30
     /// Tokens per KV page.
@@ -73,6 +77,11 @@ public final class LoadedModel {
         }
         source = try ModelLocator().resolve(argument)
         name = argument ?? ModelLocator.defaultModelName
+        if options.device == .cuda && options.tensorParallelSize > 1 {
+            throw EngineError("--tensor-parallel-size \(options.tensorParallelSize) needs multi-GPU tensor parallelism "
+                                  + "(NCCL), which is not built yet; --device cuda runs on one GPU "
+                                  + "(--device cpu runs the same sharding in-process)")
+        }
         // Opened before the weights are read, so that a machine without CUDA fails at once.
         let cudaDevice = options.device == .cuda ? try CUDADevice() : nil
         logger.info("loading model", metadata: ["path": "\(source.path)"])
@@ -129,7 +138,10 @@ public final class LoadedModel {
             ])
             return
         }
-        let bytesPerToken = CPUKVCache.bytesPerToken(layerCount: config.layerCount, kvDim: config.kvDim)
+        // Each rank caches its own KV heads: more than the model's where they are replicated.
+        let plan = try TensorParallelPlan(config: config, rankCount: options.tensorParallelSize)
+        let bytesPerToken = CPUKVCache.bytesPerToken(layerCount: config.layerCount,
+                                                     kvDim: plan.kvHeadsHeld * config.headDim)
         let blockCount = min(options.kvCacheBytes / (bytesPerToken * options.blockSize) + 1,
                              options.maxCacheBlocks ?? .max)
         guard blockCount > 1 else {
@@ -137,12 +149,13 @@ public final class LoadedModel {
         }
         let pool = options.cpuPool ?? CPUThreadPool(threads: options.threads)
         executor = try LlamaCPUModel(config: config, weights: weights, pool: pool, blockCount: blockCount,
-                                     blockSize: options.blockSize)
+                                     blockSize: options.blockSize, tensorParallelSize: options.tensorParallelSize)
         let seconds = (ContinuousClock.now - started).seconds
         logger.info("model ready", metadata: [
             "model": "\(displayName)", "family": "\(config.family)", "layers": "\(config.layerCount)",
             "hidden": "\(config.hiddenSize)", "weights": "\(weights.embedding.dtype)/\(weights.layers.first?.query.weight.dtype.description ?? "-")",
-            "threads": "\(pool.threadCount)", "load_s": "\(String(format: "%.2f", seconds))",
+            "threads": "\(pool.threadCount)", "tensor_parallel_size": "\(options.tensorParallelSize)",
+            "load_s": "\(String(format: "%.2f", seconds))",
         ])
         logger.info("KV cache", metadata: [
             "blocks": "\(blockCount - 1)", "block_size": "\(options.blockSize)",

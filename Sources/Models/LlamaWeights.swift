@@ -55,11 +55,26 @@ public struct LlamaWeights: Sendable {
     public let ropeFrequencyFactors: [Float]?
     /// The store the tensors point into; kept alive as long as the weights.
     public let store: any WeightStore
+    /// The bytes of tensors copied out of the store (a tensor-parallel rank's O and down
+    /// columns); empty for a whole model.
+    public let shardCopies: [TensorBytes]
+
+    init(embedding: TensorData, layers: [LlamaLayerWeights], finalNorm: [Float], lmHead: TensorData,
+         ropeFrequencyFactors: [Float]?, store: any WeightStore, shardCopies: [TensorBytes]) {
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.lmHead = lmHead
+        self.ropeFrequencyFactors = ropeFrequencyFactors
+        self.store = store
+        self.shardCopies = shardCopies
+    }
 
     /// Looks up and checks every tensor; `progress(done, total)` is called per layer.
     public init(store: any WeightStore, config c: ModelConfig, naming: WeightNaming,
                 progress: (Int, Int) -> Void = { _, _ in }) throws {
         self.store = store
+        shardCopies = []
         let gemma = c.family.isGemma
         func storeName(_ name: String) -> String { naming.storeName(name, sandwichNorms: gemma) }
         func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> TensorData {

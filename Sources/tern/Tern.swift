@@ -25,6 +25,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "CPU threads (0 = one per core).")
     var threads: Int = 0
 
+    @Option(help: "Ranks to split the model over (vLLM's flag). On --device cpu, in-process ranks that test the sharding; more than one GPU is not built yet.")
+    var tensorParallelSize: Int = 1
+
     @Option(name: .customLong("kv-cache-memory"), help: "MiB of memory for the CPU KV cache.")
     var kvCacheMiB: Int = 1024
 
@@ -51,6 +54,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
+        guard tensorParallelSize >= 1 else { throw ValidationError("--tensor-parallel-size must be >= 1") }
         guard kvCacheMiB > 0 else { throw ValidationError("--kv-cache-memory must be > 0") }
         guard maxModelLen >= 0 else { throw ValidationError("--max-model-len must be >= 0") }
         guard gpuMemoryUtilization > 0, gpuMemoryUtilization <= 1 else {
@@ -62,6 +66,7 @@ struct ModelOptions: ParsableArguments {
         var options = LoadOptions()
         options.device = device
         options.threads = threads
+        options.tensorParallelSize = tensorParallelSize
         options.kvCacheBytes = kvCacheMiB << 20
         options.maxModelLen = maxModelLen
         options.gpuMemoryUtilization = gpuMemoryUtilization
@@ -108,6 +113,7 @@ struct ModelOptions: ParsableArguments {
         draftOptions.maxModelLen = target.maxModelLen
         draftOptions.maxCacheBlocks = target.executor.blockCount
         draftOptions.cpuPool = target.cpuPool
+        draftOptions.tensorParallelSize = 1  // the draft runs whole (vLLM's draft_tensor_parallel_size 1)
         logger.info("loading the draft model", metadata: ["path": "\(path)"])
         let draft = try LoadedModel(path, options: draftOptions, logger: logger)
         return (target, draft)

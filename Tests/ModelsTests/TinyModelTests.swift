@@ -21,21 +21,21 @@ import Testing
         }
     }()
 
-    static func load(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
+    static func load(_ name: String, blockSize: Int = 4, tensorParallelSize: Int = 1) throws -> LlamaCPUModel {
         let folder = try HFModelFolder(path: fixtures.appendingPathComponent(name).path)
         let config = try ModelConfig(huggingFace: folder.config, source: folder.configPath)
         let weights = try LlamaWeights(store: try folder.openWeights(), config: config, naming: .huggingFace)
         return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
-                                 blockCount: 32, blockSize: blockSize)
+                                 blockCount: 32, blockSize: blockSize, tensorParallelSize: tensorParallelSize)
     }
 
     /// A tiny model written as a GGUF file (`name`.gguf in the fixtures).
-    static func loadGGUF(_ name: String, blockSize: Int = 4) throws -> LlamaCPUModel {
+    static func loadGGUF(_ name: String, blockSize: Int = 4, tensorParallelSize: Int = 1) throws -> LlamaCPUModel {
         let file = try GGUFFile(path: fixtures.appendingPathComponent(name + ".gguf").path)
         let config = try ModelConfig(gguf: file)
         let weights = try LlamaWeights(store: file, config: config, naming: .gguf)
         return try LlamaCPUModel(config: config, weights: weights, pool: CPUThreadPool(threads: 2),
-                                 blockCount: 32, blockSize: blockSize)
+                                 blockCount: 32, blockSize: blockSize, tensorParallelSize: tensorParallelSize)
     }
 
     /// Runs `tokens` through `model` in chunks of the given sizes (one sequence, pages
