@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["ModelLoading"], swiftSettings: strict),
         .target(name: "ChatTemplates", swiftSettings: strict),
         .target(name: "CPUBackend", dependencies: ["Tensors", "CTernKernels"], swiftSettings: strict),
-        .target(name: "CUDABackend", dependencies: ["Tensors"], swiftSettings: strict),
+        .target(name: "CTernNCCL"),
+        .target(name: "CUDABackend", dependencies: ["Tensors", "CTernNCCL"], swiftSettings: strict),
         .target(name: "EngineCore", swiftSettings: strict),
         .target(name: "SpeculativeDecoding", dependencies: ["OrderedJSON"], swiftSettings: strict),
         .target(
@@ -65,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "Engine", "Models", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding",
+                "Engine", "Models", "CUDABackend", "OpenAIServer", "ToolParsing", "StructuredOutputs", "OrderedJSON", "SpeculativeDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -67,6 +67,15 @@ public final class CUDADevice: @unchecked Sendable {
         self.stream = stream
     }
 
+    /// The GPUs the driver sees.
+    public static func count() throws -> Int {
+        let driver = try CUDADriver()
+        try driver.check(driver.cuInit(0), "cuInit")
+        var count: Int32 = 0
+        try driver.check(driver.cuDeviceGetCount(&count), "cuDeviceGetCount")
+        return Int(count)
+    }
+
     deinit {
         argumentStorage.deallocate()
         argumentPointers.deallocate()

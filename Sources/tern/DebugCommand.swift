@@ -4,5 +4,5 @@ import ArgumentParser
 struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Tools for checking the model backends.", shouldDisplay: false,
-        subcommands: [DebugLogitsCommand.self])
+        subcommands: [DebugLogitsCommand.self, DebugNCCLCommand.self])
 }

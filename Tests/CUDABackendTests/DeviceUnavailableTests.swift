@@ -16,6 +16,13 @@ private let driverPresent: Bool = {
     return true
 }()
 
+/// Whether this machine has NCCL (then the missing-library test does not apply).
+private let ncclPresent: Bool = {
+    guard let handle = dlopen("libnccl.so.2", RTLD_NOW) else { return false }
+    dlclose(handle)
+    return true
+}()
+
 @Suite("--device cuda without a GPU")
 struct DeviceUnavailableTests {
     @Test(.enabled(if: !driverPresent, "skipped: this machine has an NVIDIA driver"))
@@ -55,6 +62,15 @@ struct DeviceUnavailableTests {
             _ = try LoadedModel("/nonexistent/model.gguf", options: options, logger: Logger(label: "test"))
         } throws: { error in
             "\(error)".contains("--quantization fp8") && "\(error)".contains("--device cuda")
+        }
+    }
+
+    @Test(.enabled(if: !ncclPresent, "skipped: this machine has NCCL"))
+    func missingNCCLIsNamed() {
+        #expect {
+            _ = try NCCL()
+        } throws: { error in
+            "\(error)".contains("libnccl.so.2") && "\(error)".contains("nvidia-nccl")
         }
     }
 }
