@@ -46,6 +46,7 @@ public final class CUBLASLt: @unchecked Sendable {
     }
 
     private struct Plan {
+        let key: PlanKey
         let description: OpaquePointer
         let weightLayout: OpaquePointer
         let inputLayout: OpaquePointer
@@ -103,12 +104,7 @@ public final class CUBLASLt: @unchecked Sendable {
                        outFeatures: Int, inFeatures: Int, output type: OutputType, accumulate: Bool = false) throws {
         guard tokens > 0 else { return }
         let plan = try self.plan(PlanKey(tokens: tokens, outFeatures: outFeatures, inFeatures: inFeatures, output: type))
-        var alpha: Float = 1
-        var beta: Float = accumulate ? 1 : 0
-        try check(cublasLtMatmul(handle, plan.description, &alpha, w, plan.weightLayout, x, plan.inputLayout, &beta,
-                                 y, plan.outputLayout, y, plan.outputLayout, plan.algorithm, workspace.address,
-                                 workspace.bytes, device.stream),
-                  "cublasLtMatmul(\(tokens)x\(inFeatures) · \(outFeatures)x\(inFeatures)ᵀ)")
+        try matmul(plan, input: x, weight: w, output: y, accumulate: accumulate)
     }
 
     /// Queues `Y [tokens, outFeatures] (+)= (X [tokens, inFeatures] · Wᵀ) ⊙ (sx ⊗ sw)`: X and W
@@ -127,12 +123,18 @@ public final class CUBLASLt: @unchecked Sendable {
                   "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)")
         try check(cublasLtMatmulDescSetAttribute(plan.description, 18, &inputScalePointer, 8),
                   "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)")
+        try matmul(plan, input: x, weight: w, output: y, accumulate: accumulate)
+    }
+
+    /// Queues `plan`'s product on the device's stream (α = 1, β = 1 when accumulating, else 0).
+    private func matmul(_ plan: Plan, input x: CUdeviceptr, weight w: CUdeviceptr, output y: CUdeviceptr,
+                        accumulate: Bool) throws {
         var alpha: Float = 1
         var beta: Float = accumulate ? 1 : 0
         try check(cublasLtMatmul(handle, plan.description, &alpha, w, plan.weightLayout, x, plan.inputLayout, &beta,
                                  y, plan.outputLayout, y, plan.outputLayout, plan.algorithm, workspace.address,
                                  workspace.bytes, device.stream),
-                  "cublasLtMatmul(FP8 \(tokens)x\(inFeatures) · \(outFeatures)x\(inFeatures)ᵀ)")
+                  "cublasLtMatmul(\(plan.key.fp8 ? "FP8 " : "")\(plan.key.tokens)x\(plan.key.inFeatures) · \(plan.key.outFeatures)x\(plan.key.inFeatures)ᵀ)")
     }
 
     private func plan(_ key: PlanKey) throws -> Plan {
@@ -174,7 +176,7 @@ public final class CUBLASLt: @unchecked Sendable {
             result.deallocate()
             throw CUDAError.unsupported("cuBLASLt has no algorithm for a \(key.tokens)x\(key.inFeatures) by \(key.outFeatures)x\(key.inFeatures) \(key.fp8 ? "FP8 (per-row scaled)" : "bf16") product")
         }
-        let plan = Plan(description: description, weightLayout: weightLayout, inputLayout: inputLayout,
+        let plan = Plan(key: key, description: description, weightLayout: weightLayout, inputLayout: inputLayout,
                         outputLayout: outputLayout, algorithm: result)
         plans[key] = plan
         return plan
