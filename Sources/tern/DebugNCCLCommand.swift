@@ -11,8 +11,8 @@ struct DebugNCCLCommand: ParsableCommand {
     @Option(help: "GPUs to use, 0 ... N-1 (default: every GPU the driver sees).")
     var devices: Int?
 
-    @Option(help: "Sizes to time, in KiB of f32 per rank.")
-    var sizesKiB: [Int] = [16, 256, 4096, 65536]
+    @Option(name: .customLong("kib"), help: "A size to time, in KiB of f32 per rank (repeat for several).")
+    var sizes: [Int] = [16, 256, 4096, 65536]
 
     func run() throws {
         let count = try devices ?? CUDADevice.count()
@@ -47,7 +47,7 @@ struct DebugNCCLCommand: ParsableCommand {
         print("all-reduce of \(elements) f32 on each rank: \(wrong == 0 ? "every element right" : "\(wrong) elements WRONG")")
         guard wrong == 0 else { throw ExitCode.failure }
 
-        for kib in sizesKiB {
+        for kib in sizes {
             let n = kib * 256
             let data = try gpus.map { try $0.allocate(bytes: n * 4, label: "all-reduce timing") }
             let iterations = 20
