@@ -45,9 +45,9 @@ extension ModelConfig {
         guard family == .gemma3 else { return }
         if let global = config["rope_parameters"]?["full_attention"] {
             ropeTheta = global["rope_theta"]?.double ?? 1_000_000
-            ropeScaling = try Self.ropeScaling(global, fail: fail)
+            ropeScaling = try Self.ropeScaling(global, config: config, fail: fail)
             let local = config["rope_parameters"]?["sliding_attention"]
-            if let local, try Self.ropeScaling(local, fail: fail) != .none {
+            if let local, try Self.ropeScaling(local, config: config, fail: fail) != .none {
                 throw fail("rope scaling of the sliding layers is not supported")
             }
             localRopeTheta = local?["rope_theta"]?.double ?? 10000
