@@ -141,7 +141,7 @@ final class LlamaCPURank {
                         Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount), starts.baseAddress,
                         lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
                         c.attentionScale, Int32(c.slidingWindow(layer: index)), c.attentionLogitSoftcap,
-                        attention.pointer)
+                        nil, attention.pointer)
                 }
             }
         }
