@@ -54,7 +54,11 @@ extension ModelConfig {
             eosTokenIDs: try ids("eos_token_id"))
         if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
         if family == .phi3 { try readPhi3(huggingFace: config, fail: fail) }
-        if family.isMixtureOfExperts { try readMoE(huggingFace: config, fail: fail) }
+        if family == .gptOss {
+            try readGptOss(huggingFace: config, fail: fail)
+        } else if family.isMixtureOfExperts {
+            try readMoE(huggingFace: config, fail: fail)
+        }
         checkpointQuantization = try Self.checkpointQuantization(config["quantization_config"], fail: fail)
         try validate(source: source)
     }
