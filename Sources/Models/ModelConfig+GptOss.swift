@@ -46,15 +46,9 @@ extension ModelConfig {
         slidingWindow = try int("sliding_window", default: 128)
         if let types = present("layer_types") {
             guard let names = types.strings else { throw fail("'layer_types' is \(types), not a list of layer types") }
-            slidingWindowLayers = try names.map { type in
-                switch type {
-                case "sliding_attention": true
-                case "full_attention": false
-                default: throw fail("unknown layer type '\(type)'")
-                }
-            }
+            slidingWindowLayers = try Self.slidingLayers(types: names, fail: fail)
         } else {
-            slidingWindowLayers = (0..<layerCount).map { $0 % 2 == 0 }
+            slidingWindowLayers = Self.slidingLayers(count: layerCount, period: 2)
         }
 
         var experts = MoEConfig(expertCount: try int("num_local_experts", default: 128),

@@ -100,6 +100,20 @@ import Testing
         return out
     }
 
+    /// tern_paged_attention on `b` (whose `sequences` they are) with `pool` (nil: no threads).
+    static func attend(_ b: Batch, sequences: [(qLen: Int, seqLen: Int)] = sequences, pool: OpaquePointer?,
+                       scale: Double, window: Int, softcap: Float = 0, sinks: [Float]? = nil) -> [Float] {
+        let tokens = sequences.reduce(0) { $0 + $1.qLen }
+        var out = [Float](repeating: .nan, count: tokens * b.nHeads * b.headDim)
+        func run(_ sinks: UnsafePointer<Float>?) {
+            tern_paged_attention(pool, b.q, b.kCache, b.vCache, Int32(b.blockSize), Int32(b.nHeads), Int32(b.nKVHeads),
+                                 Int32(b.headDim), Int32(sequences.count), b.queryStart, b.seqLens, b.blockTable,
+                                 Int32(b.maxBlocks), Float(scale), Int32(window), softcap, sinks, &out)
+        }
+        if let sinks { sinks.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+        return out
+    }
+
     /// (block size, query heads, kv heads, head_dim, sliding window). Prefill chunks give
     /// the many-row kernel partial key groups (block 4), full ones (16) and several per
     /// block (32); 70 heads over one kv head is more rows than a work item holds. Decode
@@ -117,12 +131,7 @@ import Testing
         defer { tern_pool_destroy(pool) }
         KernelPaths.forEach { path in
             for threaded in [false, true] {
-                var out = [Float](repeating: .nan, count: want.count)
-                tern_paged_attention(threaded ? pool : nil, batch.q, batch.kCache, batch.vCache,
-                                     Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
-                                     Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
-                                     batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), 0, nil, &out)
+                let out = Self.attend(batch, pool: threaded ? pool : nil, scale: scale, window: window)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(path) block \(blockSize) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
             }
@@ -138,10 +147,7 @@ import Testing
         let want = Self.reference(batch, scale: scale, window: window, softcap: 1.5)
         let pool = try #require(tern_pool_create(3))
         defer { tern_pool_destroy(pool) }
-        var out = [Float](repeating: .nan, count: want.count)
-        tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
-                             Int32(headDim), Int32(Self.sequences.count), batch.queryStart, batch.seqLens,
-                             batch.blockTable, Int32(batch.maxBlocks), Float(scale), Int32(window), 1.5, nil, &out)
+        let out = Self.attend(batch, pool: pool, scale: scale, window: window, softcap: 1.5)
         let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
         #expect(err < 1e-5, "window \(window): error \(err)")
     }
@@ -158,10 +164,7 @@ import Testing
             for threads in [2, 4] {
                 let pool = try #require(tern_pool_create(Int32(threads)))
                 defer { tern_pool_destroy(pool) }
-                var out = [Float](repeating: .nan, count: want.count)
-                tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, 16, 9, 3, 64, Int32(sequences.count),
-                                     batch.queryStart, batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), 0, nil, &out)
+                let out = Self.attend(batch, sequences: sequences, pool: pool, scale: scale, window: window)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(sequences) window \(window) threads \(threads): error \(err)")
             }
@@ -181,10 +184,7 @@ import Testing
             let pool = try #require(tern_pool_create(4))
             defer { tern_pool_destroy(pool) }
             KernelPaths.forEach { path in
-                var out = [Float](repeating: .nan, count: want.count)
-                tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, 16, 6, 2, 32, Int32(sequences.count),
-                                     batch.queryStart, batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), 0, sinks, &out)
+                let out = Self.attend(batch, sequences: sequences, pool: pool, scale: scale, window: window, sinks: sinks)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(path) \(sequences.count) sequences window \(window): error \(err)")
             }
