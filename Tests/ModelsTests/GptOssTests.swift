@@ -135,6 +135,28 @@ import Testing
         #expect { try MoETests.load(folder: folder) } throws: { "\($0)".contains(name) && "\($0)".contains("BF16") }
     }
 
+    /// A GGUF file of llama.cpp's `gpt-oss` architecture (here only its header and that key).
+    @Test func ggufIsRefusedByName() throws {
+        var bytes = Data("GGUF".utf8)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func append(_ text: String) {
+            append(UInt64(text.utf8.count))
+            bytes.append(contentsOf: text.utf8)
+        }
+        append(UInt32(3))                 // version
+        append(UInt64(0))                 // tensors
+        append(UInt64(1))                 // metadata keys
+        append("general.architecture")
+        append(UInt32(8))                 // string
+        append("gpt-oss")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tern-gpt-oss-\(UUID().uuidString).gguf")
+        try bytes.write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        #expect { try ModelConfig(gguf: try GGUFFile(path: path.path)) } throws: {
+            "\($0)".contains("gpt-oss GGUF files are not supported")
+        }
+    }
+
     @Test func tensorParallelIsRefused() {
         #expect { try TinyModelTests.load("tiny-gpt-oss", tensorParallelSize: 2) } throws: {
             "\($0)".contains("sinks") && "\($0)".contains("one rank")
