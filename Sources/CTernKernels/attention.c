@@ -11,6 +11,10 @@
 // Causal and sliding-window masks make each query's visible keys one interval
 // [max(0, p - window + 1), p]; within a block only that sub-range is visited.
 //
+// Attention sinks (gpt-oss: a learned logit per head in the softmax's denominator, with no
+// value) are folded in once a row's keys are all seen, so they leave the kernels alone:
+// out = acc · e^(m - M) / (l · e^(m - M) + e^(sink - M)), M = max(m, sink).
+//
 // Soft-capped scores (Gemma 2: s = tanh(s / cap) · cap before the softmax) take the portable
 // one-row update, the only one that caps.
 //
@@ -91,6 +95,7 @@ typedef struct {
     int sliding_window;
     float softcap;        // > 0: scores soft-capped (then update is the portable one and
                           // rows and group are NULL)
+    const float *sinks;   // [n_heads] or NULL
     float *out;
     int chunk;            // queries per item
     int slice_heads;      // query heads per item (the group, unless rows would not fit)
@@ -115,6 +120,18 @@ static int seq_of_item(const attn_job *job, int item) {
         else hi = mid - 1;
     }
     return lo;
+}
+
+/// The factor on a row's accumulated values of query head `head`, whose scores have the largest
+/// value m and the sum of exponentials l relative to it: 1 / l, or with a sink
+/// e^(m - M) / (l · e^(m - M) + e^(sink - M)), M = max(m, sink). 0 for a row that saw no key.
+static float normalizer(const attn_job *job, int head, float m, float l) {
+    if (!job->sinks) return l > 0.0f ? 1.0f / l : 0.0f;
+    if (m == -INFINITY) return 0.0f;
+    const float sink = job->sinks[head];
+    const float top = m > sink ? m : sink;
+    const float corr = expf(m - top);
+    return corr / (l * corr + expf(sink - top));
 }
 
 static void attn_task(void *ctx, int split_task, int n_tasks) {
@@ -230,7 +247,7 @@ static void attn_task(void *ctx, int split_task, int n_tasks) {
         for (int i = 0; i < nh; i++) {
             const int row = j * nh + i;
             float *o = job->out + ((int64_t)(r0 + j) * job->n_heads + h0 + i) * hd;
-            const float inv = l[row] > 0.0f ? 1.0f / l[row] : 0.0f;
+            const float inv = normalizer(job, h0 + i, m[row], l[row]);
             for (int d = 0; d < hd; d++) o[d] = acc[(int64_t)row * hd + d] * inv;
         }
     }
@@ -293,7 +310,7 @@ static void merge_splits(const attn_job *job, int tasks) {
                     total += p[hd + 1] * w;
                     for (int d = 0; d < hd; d++) o[d] += p[d] * w;
                 }
-                const float inv = total > 0.0f ? 1.0f / total : 0.0f;
+                const float inv = normalizer(job, h0 + i, mx, total);
                 for (int d = 0; d < hd; d++) o[d] *= inv;
             }
         }
@@ -331,7 +348,8 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           const float *v_cache, int block_size, int n_heads, int n_kv_heads,
                           int head_dim, int n_seqs, const int32_t *query_start,
                           const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
-                          float scale, int sliding_window, float softcap, float *out) {
+                          float scale, int sliding_window, float softcap, const float *sinks,
+                          float *out) {
     if (n_seqs <= 0 || n_heads <= 0 || n_kv_heads <= 0 || n_heads % n_kv_heads != 0 ||
         head_dim <= 0 || head_dim > ACC_FLOATS / 2 || block_size <= 0)
         return;
@@ -358,7 +376,7 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim, .n_seqs = n_seqs,
         .query_start = query_start, .seq_lens = seq_lens, .block_table = block_table,
         .max_blocks = max_blocks, .scale = scale, .sliding_window = sliding_window,
-        .softcap = softcap > 0.0f ? softcap : 0.0f, .out = out,
+        .softcap = softcap > 0.0f ? softcap : 0.0f, .sinks = sinks, .out = out,
         .chunk = chunk, .slice_heads = slice_heads, .slices = slices, .item_start = starts,
         .n_items = starts[n_seqs],
     };

@@ -40,6 +40,16 @@ void tern_silu_mul(float *gate, const float *up, int64_t n) {
     silu_mul_scalar(gate, up, n);
 }
 
+void tern_clamped_swiglu_mul(float *gate, const float *up, int64_t n, float alpha, float limit) {
+    // Scalar: it runs on the routed rows of expert_dim columns, a small fraction of the
+    // experts' matmuls around it.
+    for (int64_t i = 0; i < n; i++) {
+        const float g = gate[i] < limit ? gate[i] : limit;
+        const float u = up[i] < -limit ? -limit : up[i] > limit ? limit : up[i];
+        gate[i] = (u + 1.0f) * (g * (1.0f / (1.0f + expf(-(g * alpha)))));
+    }
+}
+
 // PyTorch's constants of the tanh GELU (aten/src/ATen/native/cpu/Activation.cpp).
 #define GELU_BETA 0.7978845608028654f  // √(2/π)
 #define GELU_KAPPA 0.044715f

@@ -49,6 +49,10 @@ final class CUDALlamaWeights {
         embedding = try uploader.matrices([weights.embedding], label: "embedding")
         var layers: [Layer] = []
         for (index, layer) in weights.layers.enumerated() {
+            // The kernels have no sink term and no output bias: such a layer must not upload.
+            guard layer.attentionSinks == nil, layer.output.bias == nil else {
+                throw CUDAError.unsupported("layer \(index) of \(c.family) has attention sinks or an output bias, which the CUDA kernels do not apply")
+            }
             guard let mlp = layer.mlp else {
                 throw CUDAError.unsupported("layer \(index) of \(c.family) is a mixture of experts, which the CUDA backend does not run")
             }

@@ -7,6 +7,8 @@ import Foundation
 /// experts (ties go to the lower expert index), and with `normalize` the k probabilities are
 /// divided by their sum so they add to 1. Mixtral, Qwen3-MoE, Qwen2-MoE and OLMoE (the last three
 /// renormalising iff `norm_topk_prob`) all take this order: softmax, top-k, renormalisation.
+/// gpt-oss takes the top-k logits and a softmax over those k: the same experts and weights, as
+/// the softmax is monotonic and renormalising it over the k cancels the other experts' terms.
 public struct ExpertRouting {
     public let expertCount: Int
     public let topK: Int

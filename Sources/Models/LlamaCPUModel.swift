@@ -13,7 +13,8 @@ import Tensors
 /// embeddings by √hidden, normalizes the attention and MLP outputs before their residual adds,
 /// takes a GeGLU MLP, and interleaves sliding-window (local) layers, with their own RoPE base
 /// in Gemma 3, with global ones (`ModelConfig.slidingWindowLayers` says how the KV cache
-/// serves them). Decode time is spent almost
+/// serves them). gpt-oss adds biases to all four attention projections and a learned sink
+/// logit per head to each softmax, and its experts have biases and a clamped SwiGLU. Decode time is spent almost
 /// all in the matmuls dequantizing the weights in registers (the LM head alone is a fifth
 /// of it on SmolLM2); attention grows with the context.
 ///

@@ -133,20 +133,30 @@ final class LlamaCPURank {
         batch.slotMapping.withUnsafeBufferPointer { slots in
             tern_kv_write(key.pointer, value.pointer, Int64(tokens), Int64(c.kvDim), slots.baseAddress, keys, values)
         }
-        batch.queryStartLocations.withUnsafeBufferPointer { starts in
-            batch.sequenceLengths.withUnsafeBufferPointer { lengths in
-                batch.blockTable.withUnsafeBufferPointer { table in
-                    tern_paged_attention(
-                        pool.pointer, query.pointer, keys, values, Int32(kvCache.blockSize), Int32(c.headCount),
-                        Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount), starts.baseAddress,
-                        lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
-                        c.attentionScale, Int32(c.slidingWindow(layer: index)), c.attentionLogitSoftcap,
-                        attention.pointer)
+        // Sinks are a layer's [heads] logits (gpt-oss), nil for every other family.
+        let attend = { (sinks: UnsafePointer<Float>?) in
+            batch.queryStartLocations.withUnsafeBufferPointer { starts in
+                batch.sequenceLengths.withUnsafeBufferPointer { lengths in
+                    batch.blockTable.withUnsafeBufferPointer { table in
+                        tern_paged_attention(
+                            self.pool.pointer, self.query.pointer, keys, values, Int32(self.kvCache.blockSize),
+                            Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim), Int32(batch.sequenceCount),
+                            starts.baseAddress, lengths.baseAddress, table.baseAddress, Int32(batch.maxBlocksPerSequence),
+                            c.attentionScale, Int32(c.slidingWindow(layer: index)), c.attentionLogitSoftcap, sinks,
+                            self.attention.pointer)
+                    }
                 }
             }
         }
+        if let sinks = layer.attentionSinks {
+            sinks.withUnsafeBufferPointer { attend($0.baseAddress) }
+        } else {
+            attend(nil)
+        }
         matmul(layer.output.weight, attention.pointer, tokens: tokens, into: y, accumulate: accumulate)
+        addBias(layer.output, y, tokens: tokens)
     }
+
 
     /// RoPE on the query and key rows of `tokens`.
     private func applyRope(_ rope: RotaryEmbedding, batch: ForwardBatch, tokens: Range<Int>) {

@@ -54,6 +54,11 @@ public final class LlamaCUDAModel: ModelExecutor {
                 maxBatchTokens: Int, maxSequences: Int, maxModelLen: Int, memoryUtilization: Double,
                 maxCacheBlocks: Int? = nil, quantization: WeightQuantization? = nil,
                 kernelCache: KernelCache = KernelCache(), cudaGraphs: Bool = true, logger: Logger) throws {
+        // Checked first, by name: gpt-oss is also a mixture of experts, but its attention sinks
+        // and output biases must never reach kernels that would drop them.
+        guard !config.family.hasAttentionSinks, !config.family.hasOutputBias else {
+            throw CUDAError.unsupported("gpt-oss (attention sinks, biased output projections and clamped-SwiGLU experts) does not run on the CUDA backend yet (use --device cpu)")
+        }
         guard !config.family.isMixtureOfExperts else {
             throw CUDAError.unsupported("\(config.family) is a mixture-of-experts model, which the CUDA backend does not run yet (use --device cpu)")
         }

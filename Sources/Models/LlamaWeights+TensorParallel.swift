@@ -51,10 +51,16 @@ extension LlamaWeights {
                 postMLPNorm: layer.postMLPNorm,
                 mlp: try layer.mlp.map { try mlp($0, shard.intermediateRows) },
                 moe: try layer.moe.map { moe in
-                    MoEWeights(router: moe.router,
-                               experts: try moe.experts.map { try mlp($0, shard.expertIntermediateRows) },
-                               sharedExpert: try moe.sharedExpert.map { try mlp($0, shard.sharedExpertRows) },
-                               sharedGate: moe.sharedGate)
+                    var sharded = MoEWeights(router: moe.router,
+                                             experts: try moe.experts.map { try mlp($0, shard.expertIntermediateRows) },
+                                             sharedExpert: try moe.sharedExpert.map { try mlp($0, shard.sharedExpertRows) },
+                                             sharedGate: moe.sharedGate)
+                    sharded.routerBias = moe.routerBias
+                    sharded.ownedBytes = moe.ownedBytes
+                    return sharded
+                },
+                attentionSinks: layer.attentionSinks.map {
+                    Array($0[queryRows.lowerBound / c.headDim ..< queryRows.upperBound / c.headDim])
                 })
         }
         return LlamaWeights(embedding: vocabulary(embedding), layers: shardLayers, finalNorm: finalNorm,

@@ -42,6 +42,8 @@ public struct LlamaLayerWeights: Sendable {
     public let mlp: MLPWeights?
     /// The router and experts of a sparse layer.
     public let moe: MoEWeights?
+    /// [heads]: each query head's sink logit (gpt-oss), else nil.
+    public var attentionSinks: [Float]? = nil
 }
 
 /// All weights of a Llama-family model, checked against its config.
@@ -142,7 +144,7 @@ public struct LlamaWeights: Sendable {
                 query: qkv[0],
                 key: qkv[1],
                 value: qkv[2],
-                output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: false),
+                output: try linear("\(p).self_attn.o_proj", c.hiddenSize, c.qDim, bias: c.family.hasOutputBias),
                 queryNorm: c.family.hasQKNorm
                     ? try norm("\(p).self_attn.q_norm.weight", c.family.normsWholeQK ? c.qDim : c.headDim) : nil,
                 keyNorm: c.family.hasQKNorm
@@ -155,7 +157,8 @@ public struct LlamaWeights: Sendable {
                     up: gateUp[1],
                     down: try linear("\(p).mlp.down_proj", c.hiddenSize, c.intermediateSize, bias: false)),
                 moe: c.isSparse(layer: index)
-                    ? try MoEWeights(store: store, config: c, layer: index, naming: naming) : nil))
+                    ? try MoEWeights(store: store, config: c, layer: index, naming: naming) : nil,
+                attentionSinks: c.family.hasAttentionSinks ? try vector("\(p).self_attn.sinks", c.headCount) : nil))
             progress(index + 1, c.layerCount)
         }
         self.layers = layers

@@ -11,8 +11,10 @@ import Tensors
 /// `tern_matmul_many`), SwiGLU and down projection on that block alone, so an expert's weights
 /// are read once per step however many tokens chose it. Each output row is added to its
 /// token's residual scaled by the routing weight. A shared expert (Qwen2-MoE) runs on every
-/// token and is added scaled by sigmoid(gate · x). Scratch buffers grow to the largest batch
-/// seen and are reused across layers.
+/// token and is added scaled by sigmoid(gate · x). gpt-oss adds a bias to the router logits
+/// and to each expert's gate, up and down outputs, and activates with its clamped SwiGLU
+/// (`MoEConfig.expertActivation`). Scratch buffers grow to the largest batch seen and are
+/// reused across layers.
 final class MoEBlock {
     let config: MoEConfig
     let hiddenSize: Int
@@ -46,6 +48,7 @@ final class MoEBlock {
         sharedScore.reserve(tokens)
 
         matmul(weights.router, x, tokens: tokens, into: routerLogits.pointer)
+        if let bias = weights.routerBias { addBias(bias, routerLogits.pointer, rows: tokens) }
         routing.route(logits: routerLogits.pointer, tokens: tokens)
         let k = config.expertsPerToken
         let hidden = hiddenSize
@@ -56,7 +59,7 @@ final class MoEBlock {
             let first = routing.offsets[expert]
             let count = routing.offsets[expert + 1] - first
             guard count > 0 else { continue }
-            swiGLU(mlp, gathered.pointer + first * hidden, rows: count, into: expertOutput.pointer + first * hidden)
+            expertMLP(mlp, gathered.pointer + first * hidden, rows: count, into: expertOutput.pointer + first * hidden)
         }
         for (row, slot) in routing.order.enumerated() {
             let token = Int(slot) / k
@@ -65,7 +68,7 @@ final class MoEBlock {
         }
 
         guard let shared = weights.sharedExpert, let sharedGate = weights.sharedGate else { return }
-        swiGLU(shared, x, rows: tokens, into: expertOutput.pointer)
+        expertMLP(shared, x, rows: tokens, into: expertOutput.pointer)
         matmul(sharedGate, x, tokens: tokens, into: sharedScore.pointer)
         for t in 0..<tokens {
             let score = 1 / (1 + exp(-sharedScore.pointer[t]))
@@ -73,8 +76,9 @@ final class MoEBlock {
         }
     }
 
-    /// y [rows, hidden] = down(silu(gate · x) * (up · x)) for x [rows, hidden].
-    private func swiGLU(_ mlp: MLPWeights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y [rows, hidden] = down(act(gate · x, up · x)) for x [rows, hidden], each projection
+    /// plus its bias where it has one; act is SwiGLU or gpt-oss's clamped form.
+    private func expertMLP(_ mlp: MLPWeights, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let width = mlp.gate.outFeatures
         if mlp.gate.weight.dtype == mlp.up.weight.dtype {
             // One pool job for both projections (tuples on the stack: this runs per expert per layer).
@@ -95,8 +99,23 @@ final class MoEBlock {
             matmul(mlp.gate.weight, x, tokens: rows, into: gate.pointer)
             matmul(mlp.up.weight, x, tokens: rows, into: up.pointer)
         }
-        tern_silu_mul(gate.pointer, up.pointer, Int64(rows * width))
+        if let bias = mlp.gate.bias { addBias(bias, gate.pointer, rows: rows) }
+        if let bias = mlp.up.bias { addBias(bias, up.pointer, rows: rows) }
+        switch config.expertActivation {
+        case .silu:
+            tern_silu_mul(gate.pointer, up.pointer, Int64(rows * width))
+        case .clampedSwiGLU(let alpha, let limit):
+            tern_clamped_swiglu_mul(gate.pointer, up.pointer, Int64(rows * width), alpha, limit)
+        }
         matmul(mlp.down.weight, gate.pointer, tokens: rows, into: y)
+        if let bias = mlp.down.bias { addBias(bias, y, rows: rows) }
+    }
+
+    /// y [rows, bias.count] += bias in every row.
+    private func addBias(_ bias: [Float], _ y: UnsafeMutablePointer<Float>, rows: Int) {
+        bias.withUnsafeBufferPointer { b in
+            for row in 0..<rows { tern_add(y + row * bias.count, b.baseAddress, Int64(bias.count)) }
+        }
     }
 
     private func dtypeID(_ tensor: TensorData) -> Int32 { Int32(tensor.dtype.rawValue) }

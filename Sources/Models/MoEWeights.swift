@@ -16,6 +16,11 @@ public struct MoEWeights: Sendable {
     public let sharedExpert: MLPWeights?
     /// [1, hidden]
     public let sharedGate: TensorData?
+    /// [experts]: added to the router logits (gpt-oss), else nil.
+    public var routerBias: [Float]? = nil
+    /// The bytes of expert matrices Tern rearranged at load (gpt-oss's transposed, interleaved
+    /// experts), which `experts` view; empty where the experts are views of the mapped file.
+    public var ownedBytes: [TensorBytes] = []
 
     /// Finds layer `layer`'s expert tensors in whichever layout the store has: HF per-expert
     /// tensors (Mixtral's `block_sparse_moe.experts.E.w1/w3/w2`, Qwen's
@@ -29,6 +34,10 @@ public struct MoEWeights: Sendable {
         let hidden = c.hiddenSize
         let width = moe.expertIntermediateSize
         let source = store.path
+        if c.family == .gptOss {
+            self = try MoEWeights(gptOss: store, config: c, layer: layer)
+            return
+        }
         func matrix(_ name: String, _ shape: [Int]) throws -> TensorData {
             try LlamaWeights.computable(try store.tensor(name, shape: shape), source: source)
         }

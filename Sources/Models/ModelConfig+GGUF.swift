@@ -10,6 +10,9 @@ extension ModelConfig {
         guard let architecture = file.metadata["general.architecture"]?.string else {
             throw fail("missing 'general.architecture'")
         }
+        if architecture == "gpt-oss" {
+            throw fail("gpt-oss GGUF files are not supported yet; run gpt-oss from its HF folder (BF16 experts)")
+        }
         guard var family = ModelFamily.resolve(architecture: architecture) else {
             throw fail("unknown architecture '\(architecture)'; Tern runs llama (and Mixtral), mistral, qwen2, qwen3, qwen2moe, qwen3moe, olmoe, gemma2, gemma3 and phi3 GGUF files")
         }

@@ -10,6 +10,17 @@ extension ModelConfig {
         (0..<count).map { period <= 0 || ($0 + 1) % period != 0 }
     }
 
+    /// HF `layer_types` as per-layer sliding flags (Gemma, gpt-oss).
+    static func slidingLayers(types: [String], fail: (String) -> ModelConfigError) throws -> [Bool] {
+        try types.map { type in
+            switch type {
+            case "sliding_attention": true
+            case "full_attention": false
+            default: throw fail("unknown layer type '\(type)'")
+            }
+        }
+    }
+
     /// Reads Gemma's fields of an HF `config.json` (transformers 4's `rope_local_base_freq` and
     /// `sliding_window_pattern`, and transformers 5's `layer_types` and per-layer-type
     /// `rope_parameters`), with transformers' defaults where a key is absent.
@@ -24,13 +35,7 @@ extension ModelConfig {
         tieWordEmbeddings = config["tie_word_embeddings"]?.bool ?? true
         slidingWindow = config["sliding_window"]?.int ?? 4096
         if let types = config["layer_types"]?.strings {
-            slidingWindowLayers = try types.map { type in
-                switch type {
-                case "sliding_attention": true
-                case "full_attention": false
-                default: throw fail("unknown layer type '\(type)'")
-                }
-            }
+            slidingWindowLayers = try Self.slidingLayers(types: types, fail: fail)
         } else {
             let period = config["sliding_window_pattern"]?.int ?? (family == .gemma3 ? 6 : 2)
             slidingWindowLayers = Self.slidingLayers(count: layerCount, period: period)
@@ -45,9 +50,9 @@ extension ModelConfig {
         guard family == .gemma3 else { return }
         if let global = config["rope_parameters"]?["full_attention"] {
             ropeTheta = global["rope_theta"]?.double ?? 1_000_000
-            ropeScaling = try Self.ropeScaling(global, fail: fail)
+            ropeScaling = try Self.ropeScaling(global, config: config, fail: fail)
             let local = config["rope_parameters"]?["sliding_attention"]
-            if let local, try Self.ropeScaling(local, fail: fail) != .none {
+            if let local, try Self.ropeScaling(local, config: config, fail: fail) != .none {
                 throw fail("rope scaling of the sliding layers is not supported")
             }
             localRopeTheta = local?["rope_theta"]?.double ?? 10000

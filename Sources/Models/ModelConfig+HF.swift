@@ -45,7 +45,7 @@ extension ModelConfig {
             headDim: config["head_dim"]?.int ?? (heads > 0 ? hidden / heads : 0),
             rmsNormEpsilon: Float(config["rms_norm_eps"]?.double ?? 1e-6),
             ropeTheta: theta,
-            ropeScaling: family == .phi3 ? .none : try Self.ropeScaling(rope, fail: fail),
+            ropeScaling: family == .phi3 ? .none : try Self.ropeScaling(rope, config: config, fail: fail),
             ropeStyle: .neox,
             maxPositionEmbeddings: config["max_position_embeddings"]?.int ?? 4096,
             tieWordEmbeddings: config["tie_word_embeddings"]?.bool ?? false,
@@ -54,13 +54,19 @@ extension ModelConfig {
             eosTokenIDs: try ids("eos_token_id"))
         if family.isGemma { try readGemma(huggingFace: config, fail: fail) }
         if family == .phi3 { try readPhi3(huggingFace: config, fail: fail) }
-        if family.isMixtureOfExperts { try readMoE(huggingFace: config, fail: fail) }
+        if family == .gptOss {
+            try readGptOss(huggingFace: config, fail: fail)
+        } else if family.isMixtureOfExperts {
+            try readMoE(huggingFace: config, fail: fail)
+        }
         checkpointQuantization = try Self.checkpointQuantization(config["quantization_config"], fail: fail)
         try validate(source: source)
     }
 
+    /// `rope` (a `rope_parameters` or `rope_scaling` object) as Tern's scaling; `config` is the
+    /// whole config.json, for the lengths YaRN defaults to.
     static func ropeScaling(
-        _ rope: JSONValue?, fail: (String) -> ModelConfigError
+        _ rope: JSONValue?, config: JSONValue, fail: (String) -> ModelConfigError
     ) throws -> RoPEScaling {
         guard let rope, !rope.isNull else { return .none }
         let type = rope["rope_type"]?.string ?? rope["type"]?.string ?? "default"
@@ -78,8 +84,38 @@ extension ModelConfig {
             else { throw fail("rope scaling 'llama3' needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings") }
             return .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: original)
+        case "yarn":
+            return .yarn(try yarn(rope, config: config, fail: fail))
         default:
-            throw fail("unsupported rope scaling type '\(type)' (Tern supports default, linear and llama3)")
+            throw fail("unsupported rope scaling type '\(type)' (Tern supports default, linear, llama3 and yarn)")
         }
+    }
+
+    /// YaRN's fields with transformers' defaults: the pretraining length from the top-level
+    /// `original_max_position_embeddings` (which transformers prefers), the rope object's, or
+    /// `max_position_embeddings` (4096 where absent); a missing factor is max / original; beta_fast 32 and
+    /// beta_slow 1 where absent or 0; truncate true where absent (null is false).
+    static func yarn(_ rope: JSONValue, config: JSONValue, fail: (String) -> ModelConfigError) throws -> YaRN {
+        let maxPositions = config["max_position_embeddings"]?.int ?? 4096
+        let original = config["original_max_position_embeddings"]?.int ?? rope["original_max_position_embeddings"]?.int
+            ?? maxPositions
+        if let partial = rope["partial_rotary_factor"]?.double ?? config["partial_rotary_factor"]?.double, partial != 1 {
+            throw fail("partial_rotary_factor \(partial): Tern runs RoPE over the whole head")
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let field = rope[key], !field.isNull else { return nil }
+            guard let value = field.double else { throw fail("rope scaling 'yarn': '\(key)' is \(field), not a number") }
+            return value
+        }
+        let factor = try number("factor") ?? Double(maxPositions) / Double(max(original, 1))
+        var attentionFactor = try number("attention_factor")
+        if attentionFactor == nil, let mscale = try number("mscale"), let all = try number("mscale_all_dim"),
+           mscale != 0, all != 0 {
+            attentionFactor = YaRN.mscale(factor, mscale) / YaRN.mscale(factor, all)
+        }
+        let truncate = rope["truncate"].map { $0.bool ?? false } ?? true
+        return YaRN(factor: factor, betaFast: try number("beta_fast").flatMap { $0 == 0 ? nil : $0 } ?? 32,
+                    betaSlow: try number("beta_slow").flatMap { $0 == 0 ? nil : $0 } ?? 1,
+                    originalMaxPositions: original, truncate: truncate, attentionFactor: attentionFactor)
     }
 }

@@ -16,6 +16,16 @@ public struct MoEConfig: Sendable, Equatable {
     /// The hidden width of the shared expert every token also goes through, its output scaled
     /// by sigmoid(shared_expert_gate · x) (Qwen2-MoE); 0 = none.
     public var sharedExpertIntermediateSize: Int = 0
+    /// What an expert computes between its gate/up and down projections.
+    public var expertActivation: ExpertActivation = .silu
+
+    /// The gated activation of the experts.
+    public enum ExpertActivation: Sendable, Equatable {
+        /// silu(gate) · up (SwiGLU).
+        case silu
+        /// gpt-oss's: g = min(gate, limit), u = clamp(up, ±limit), g · sigmoid(alpha · g) · (u + 1).
+        case clampedSwiGLU(alpha: Float, limit: Float)
+    }
 
     public init(expertCount: Int, expertsPerToken: Int, expertIntermediateSize: Int, normalizeTopK: Bool,
                 sparseLayers: [Bool], sharedExpertIntermediateSize: Int = 0) {
@@ -48,6 +58,11 @@ public struct MoEConfig: Sendable, Equatable {
         }
         if sparseLayers.count != layerCount {
             throw fail("\(sparseLayers.count) sparse-layer flags for \(layerCount) layers")
+        }
+        if case .clampedSwiGLU(let alpha, let limit) = expertActivation {
+            for (name, value) in [("swiglu_alpha", alpha), ("swiglu_limit", limit)] where !(value > 0 && value.isFinite) {
+                throw fail("\(name) must be positive, got \(value)")
+            }
         }
     }
 }

@@ -17,6 +17,40 @@ public enum RoPEScaling: Sendable, Equatable {
     /// Llama 3.1's piecewise scaling.
     case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double,
                 originalMaxPositions: Int)
+    /// YaRN (gpt-oss, Qwen's long-context configs): `RotaryEmbedding` blends interpolated and
+    /// original frequencies; cos and sin are scaled by `attentionFactor`.
+    case yarn(YaRN)
+}
+
+/// YaRN's parameters as transformers' `_compute_yarn_parameters` reads them.
+public struct YaRN: Sendable, Equatable {
+    /// The context stretch: interpolated frequencies are the original ones / factor.
+    public var factor: Double
+    /// Pairs turning more than `betaFast` times over the pretraining length keep their
+    /// frequency; fewer than `betaSlow` times are interpolated; a linear ramp between.
+    public var betaFast: Double
+    public var betaSlow: Double
+    public var originalMaxPositions: Int
+    /// Round the ramp's ends outwards to whole pairs (transformers' default, true).
+    public var truncate: Bool
+    /// The factor on cos and sin (q·k carries its square): `attention_factor`, else from
+    /// `mscale` / `mscale_all_dim`, else 0.1 · ln(factor) + 1.
+    public var attentionFactor: Double
+
+    public init(factor: Double, betaFast: Double = 32, betaSlow: Double = 1, originalMaxPositions: Int,
+                truncate: Bool = true, attentionFactor: Double? = nil) {
+        self.factor = factor
+        self.betaFast = betaFast
+        self.betaSlow = betaSlow
+        self.originalMaxPositions = originalMaxPositions
+        self.truncate = truncate
+        self.attentionFactor = attentionFactor ?? Self.mscale(factor)
+    }
+
+    /// YaRN's `get_mscale`: 0.1 · mscale · ln(scale) + 1, or 1 for no stretch.
+    public static func mscale(_ scale: Double, _ mscale: Double = 1) -> Double {
+        scale <= 1 ? 1 : 0.1 * mscale * log(scale) + 1
+    }
 }
 
 /// The shape and hyper-parameters of a decoder of one of the `ModelFamily` families, from an
@@ -84,12 +118,18 @@ public struct ModelConfig: Sendable, Equatable {
     public var embeddingScale: Float { family.isGemma ? Float(Double(hiddenSize).squareRoot()) : 1 }
 
     /// The factor on q·k: `query_pre_attn_scalar ** -0.5` as transformers computes it (in
-    /// double, then float), else 1/√headDim; times LongRoPE's attention factor squared (it
-    /// scales the cos and sin that rotate both q and k).
+    /// double, then float), else 1/√headDim; times LongRoPE's or YaRN's attention factor
+    /// squared (it scales the cos and sin that rotate both q and k).
     public var attentionScale: Float {
         let base = queryPreAttentionScalar.map { Float(1 / $0.squareRoot()) } ?? 1 / Float(headDim).squareRoot()
-        guard let factor = longRoPE?.attentionFactor else { return base }
-        return base * Float(factor * factor)
+        let factor = longRoPE?.attentionFactor ?? yarnAttentionFactor
+        return factor == 1 ? base : base * Float(factor * factor)
+    }
+
+    /// YaRN's factor on cos and sin, 1 without YaRN.
+    var yarnAttentionFactor: Double {
+        if case .yarn(let yarn) = ropeScaling { return yarn.attentionFactor }
+        return 1
     }
 
     /// Checks the numbers against each other, so a bad config fails at load, not mid-forward.
@@ -165,6 +205,14 @@ public struct ModelConfig: Sendable, Equatable {
             }
             if high <= low { throw fail("rope scaling high_freq_factor (\(high)) must exceed low_freq_factor (\(low))") }
             if original < 1 { throw fail("rope scaling original_max_position_embeddings must be positive, got \(original)") }
+        case .yarn(let yarn):
+            for (name, value) in [("factor", yarn.factor), ("beta_fast", yarn.betaFast), ("beta_slow", yarn.betaSlow),
+                                  ("attention_factor", yarn.attentionFactor)] where !(value > 0 && value.isFinite) {
+                throw fail("yarn rope scaling \(name) must be positive, got \(value)")
+            }
+            if yarn.originalMaxPositions < 1 {
+                throw fail("yarn rope scaling original_max_position_embeddings must be positive, got \(yarn.originalMaxPositions)")
+            }
         }
     }
 

@@ -16,16 +16,26 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     case qwen2Moe
     /// OLMoE: RMSNorm over the whole Q and K projections, then sparse expert layers.
     case olmoe
+    /// gpt-oss: Q/K/V/O biases, a learned attention sink per head, sliding and full layers
+    /// alternating, YaRN RoPE, and biased experts with a clamped SwiGLU (`ModelConfig+GptOss`).
+    case gptOss
 
-    /// Q, K and V projections carry a bias (Qwen2).
-    public var hasQKVBias: Bool { self == .qwen2 || self == .qwen2Moe }
+    /// Q, K and V projections carry a bias (Qwen2, gpt-oss).
+    public var hasQKVBias: Bool { self == .qwen2 || self == .qwen2Moe || self == .gptOss }
+    /// The attention's output projection carries a bias (gpt-oss).
+    public var hasOutputBias: Bool { self == .gptOss }
+    /// Each query head has a learned logit that joins its softmax's denominator with no value
+    /// (gpt-oss's attention sinks).
+    public var hasAttentionSinks: Bool { self == .gptOss }
     /// RMSNorm over each head of Q and K before RoPE (Qwen3, Gemma 3).
     public var hasQKNorm: Bool { self == .qwen3 || self == .qwen3Moe || self == .gemma3 || self == .olmoe }
     /// The Q and K norms span the whole projection (all heads, one weight per element), not
     /// each head (OLMoE).
     public var normsWholeQK: Bool { self == .olmoe }
     /// Some layers' MLP is a router over experts (`ModelConfig.moe` says which and how).
-    public var isMixtureOfExperts: Bool { self == .mixtral || self == .qwen3Moe || self == .qwen2Moe || self == .olmoe }
+    public var isMixtureOfExperts: Bool {
+        self == .mixtral || self == .qwen3Moe || self == .qwen2Moe || self == .olmoe || self == .gptOss
+    }
     /// Gemma's differences from Llama, all together: embeddings scaled by √hidden, RMSNorm
     /// weights applied as (1 + w) (HF checkpoints store w; llama.cpp's converter already added
     /// the 1), a norm on the attention and on the MLP output before each residual add
@@ -51,6 +61,7 @@ public enum ModelFamily: String, Sendable, CaseIterable {
         case "Qwen3MoeForCausalLM", "qwen3_moe", "qwen3moe": .qwen3Moe
         case "Qwen2MoeForCausalLM", "qwen2_moe", "qwen2moe": .qwen2Moe
         case "OlmoeForCausalLM", "olmoe": .olmoe
+        case "GptOssForCausalLM", "gpt_oss": .gptOss
         default: nil
         }
     }
@@ -59,7 +70,7 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     public static let supportedNames = [
         "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "Gemma2ForCausalLM",
         "Gemma3ForCausalLM", "Phi3ForCausalLM", "MixtralForCausalLM", "Qwen3MoeForCausalLM", "Qwen2MoeForCausalLM",
-        "OlmoeForCausalLM", "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3", "phi3", "mixtral",
-        "qwen3_moe", "qwen3moe", "qwen2_moe", "qwen2moe", "olmoe",
+        "OlmoeForCausalLM", "GptOssForCausalLM", "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gemma3", "phi3", "mixtral",
+        "qwen3_moe", "qwen3moe", "qwen2_moe", "qwen2moe", "olmoe", "gpt_oss",
     ]
 }

@@ -16,10 +16,9 @@ public struct RotaryEmbedding: Sendable, Equatable {
         self.rotaryDim = rotaryDim
         self.style = style
         let half = rotaryDim / 2
-        var frequencies = (0..<half).map { i -> Float in
-            let exponent = Float(2 * i) / Float(rotaryDim)
-            return 1 / Float(pow(theta, Double(exponent)))
-        }
+        // base^(2i/d), the denominators, as transformers computes them in float32.
+        let powers = (0..<half).map { i -> Float in Float(pow(theta, Double(Float(2 * i) / Float(rotaryDim)))) }
+        var frequencies = powers.map { 1 / $0 }
         switch scaling {
         case .none:
             break
@@ -30,12 +29,41 @@ public struct RotaryEmbedding: Sendable, Equatable {
                 Self.llama3Scaled($0, factor: Float(factor), low: Float(low), high: Float(high),
                                   original: Float(original))
             }
+        case .yarn(let yarn):
+            frequencies = Self.yarnFrequencies(powers: powers, yarn: yarn, theta: theta, rotaryDim: rotaryDim)
         }
         // GGUF Llama 3.1 files carry the scaling as per-pair divisors (`rope_freqs.weight`).
         if let frequencyFactors {
             frequencies = zip(frequencies, frequencyFactors).map { $0 / $1 }
         }
         inverseFrequencies = frequencies
+    }
+
+    /// YaRN (transformers' `_compute_yarn_parameters`): pair i's frequency blends the
+    /// interpolated 1 / (factor · base^(2i/d)) and the original 1 / base^(2i/d) by a ramp that is
+    /// 0 (interpolate) for pairs turning fewer than `betaSlow` times over the pretraining length
+    /// and 1 (keep) for those turning more than `betaFast` times. The correction range is found in
+    /// Double, the blend done in Float, as there.
+    private static func yarnFrequencies(powers: [Float], yarn: YaRN, theta: Double, rotaryDim: Int) -> [Float] {
+        let dim = Double(rotaryDim)
+        // The (fractional) pair index at which a pair turns `rotations` times over the pretraining length.
+        func correctionDim(_ rotations: Double) -> Double {
+            dim * log(Double(yarn.originalMaxPositions) / (rotations * 2 * Double.pi)) / (2 * log(theta))
+        }
+        var low = correctionDim(yarn.betaFast), high = correctionDim(yarn.betaSlow)
+        if yarn.truncate {
+            low = low.rounded(.down)
+            high = high.rounded(.up)
+        }
+        low = max(low, 0)
+        high = min(high, dim - 1)
+        if low == high { high += 0.001 }  // transformers' guard against a zero-width ramp
+        let factor = Float(yarn.factor)
+        return powers.enumerated().map { i, power in
+            let ramp = min(max((Float(i) - Float(low)) / Float(high - low), 0), 1)
+            let keep = 1 - ramp  // transformers' inv_freq_extrapolation_factor
+            return 1 / (factor * power) * (1 - keep) + 1 / power * keep
+        }
     }
 
     /// Llama 3.1: long wavelengths are slowed by `factor`, short ones kept, and the band

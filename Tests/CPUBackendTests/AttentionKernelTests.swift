@@ -60,7 +60,8 @@ import Testing
                      seqLens: sequences.map { Int32($0.seqLen) }, blockTable: table, maxBlocks: maxBlocks)
     }
 
-    static func reference(_ b: Batch, scale: Double, window: Int, softcap: Double = 0,
+    /// With `sinks` [nHeads], head h's sink logit joins each softmax's denominator.
+    static func reference(_ b: Batch, scale: Double, window: Int, softcap: Double = 0, sinks: [Float]? = nil,
                           sequences: [(qLen: Int, seqLen: Int)] = sequences) -> [Double] {
         let hd = b.headDim, nHeads = b.nHeads, kvDim = b.nKVHeads * hd, group = nHeads / b.nKVHeads
         var out: [Double] = []
@@ -81,9 +82,10 @@ import Testing
                                     for d in 0..<hd { dot += Double(q[qBase + d]) * Double(keys[t * kvDim + kvOffset + d]) }
                                     scores.append(softcap > 0 ? tanh(dot * scale / softcap) * softcap : dot * scale)
                                 }
-                                let top = scores.max()!
+                                let sink = sinks.map { Double($0[h]) }
+                                let top = max(scores.max()!, sink ?? -.infinity)
                                 for i in scores.indices { scores[i] = exp(scores[i] - top) }
-                                let total = scores.reduce(0, +)
+                                let total = scores.reduce(0, +) + (sink.map { exp($0 - top) } ?? 0)
                                 for d in 0..<hd {
                                     var acc = 0.0
                                     for t in first...pos { acc += scores[t - first] * Double(values[t * kvDim + kvOffset + d]) }
@@ -95,6 +97,20 @@ import Testing
                 }
             }
         }
+        return out
+    }
+
+    /// tern_paged_attention on `b` (whose `sequences` they are) with `pool` (nil: no threads).
+    static func attend(_ b: Batch, sequences: [(qLen: Int, seqLen: Int)] = sequences, pool: OpaquePointer?,
+                       scale: Double, window: Int, softcap: Float = 0, sinks: [Float]? = nil) -> [Float] {
+        let tokens = sequences.reduce(0) { $0 + $1.qLen }
+        var out = [Float](repeating: .nan, count: tokens * b.nHeads * b.headDim)
+        func run(_ sinks: UnsafePointer<Float>?) {
+            tern_paged_attention(pool, b.q, b.kCache, b.vCache, Int32(b.blockSize), Int32(b.nHeads), Int32(b.nKVHeads),
+                                 Int32(b.headDim), Int32(sequences.count), b.queryStart, b.seqLens, b.blockTable,
+                                 Int32(b.maxBlocks), Float(scale), Int32(window), softcap, sinks, &out)
+        }
+        if let sinks { sinks.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         return out
     }
 
@@ -115,12 +131,7 @@ import Testing
         defer { tern_pool_destroy(pool) }
         KernelPaths.forEach { path in
             for threaded in [false, true] {
-                var out = [Float](repeating: .nan, count: want.count)
-                tern_paged_attention(threaded ? pool : nil, batch.q, batch.kCache, batch.vCache,
-                                     Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
-                                     Int32(headDim), Int32(Self.sequences.count), batch.queryStart,
-                                     batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), 0, &out)
+                let out = Self.attend(batch, pool: threaded ? pool : nil, scale: scale, window: window)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(path) block \(blockSize) heads \(nHeads)/\(nKVHeads) head_dim \(headDim) window \(window) threaded \(threaded): error \(err)")
             }
@@ -136,10 +147,7 @@ import Testing
         let want = Self.reference(batch, scale: scale, window: window, softcap: 1.5)
         let pool = try #require(tern_pool_create(3))
         defer { tern_pool_destroy(pool) }
-        var out = [Float](repeating: .nan, count: want.count)
-        tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, Int32(blockSize), Int32(nHeads), Int32(nKVHeads),
-                             Int32(headDim), Int32(Self.sequences.count), batch.queryStart, batch.seqLens,
-                             batch.blockTable, Int32(batch.maxBlocks), Float(scale), Int32(window), 1.5, &out)
+        let out = Self.attend(batch, pool: pool, scale: scale, window: window, softcap: 1.5)
         let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
         #expect(err < 1e-5, "window \(window): error \(err)")
     }
@@ -156,12 +164,29 @@ import Testing
             for threads in [2, 4] {
                 let pool = try #require(tern_pool_create(Int32(threads)))
                 defer { tern_pool_destroy(pool) }
-                var out = [Float](repeating: .nan, count: want.count)
-                tern_paged_attention(pool, batch.q, batch.kCache, batch.vCache, 16, 9, 3, 64, Int32(sequences.count),
-                                     batch.queryStart, batch.seqLens, batch.blockTable, Int32(batch.maxBlocks),
-                                     Float(scale), Int32(window), 0, &out)
+                let out = Self.attend(batch, sequences: sequences, pool: pool, scale: scale, window: window)
                 let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
                 #expect(err < 1e-5, "\(sequences) window \(window) threads \(threads): error \(err)")
+            }
+        }
+    }
+
+    /// gpt-oss's attention sinks (one logit per head, some above every score, some far below)
+    /// on prefill chunks and on decodes whose keys are split over tasks, with and without a window.
+    @Test(arguments: [0, 6])
+    func attentionWithSinksMatchesNaiveSoftmax(window: Int) throws {
+        let sinks: [Float] = [-20, 0.5, 3, -1, 8, 0]
+        for sequences in [Self.sequences, [(qLen: 1, seqLen: 700)]] {
+            let batch = Self.makeBatch(blockSize: 16, nHeads: 6, nKVHeads: 2, headDim: 32, seed: UInt64(window + 11),
+                                       sequences: sequences)
+            let scale = 1 / Double(32).squareRoot()
+            let want = Self.reference(batch, scale: scale, window: window, sinks: sinks, sequences: sequences)
+            let pool = try #require(tern_pool_create(4))
+            defer { tern_pool_destroy(pool) }
+            KernelPaths.forEach { path in
+                let out = Self.attend(batch, sequences: sequences, pool: pool, scale: scale, window: window, sinks: sinks)
+                let err = maxRelativeError(out, want, scale: [Double](repeating: 1, count: want.count))
+                #expect(err < 1e-5, "\(path) \(sequences.count) sequences window \(window): error \(err)")
             }
         }
     }

@@ -250,7 +250,17 @@ import Testing
     @Test(arguments: names)
     func batchedSequencesMatchTransformers(name: String) throws {
         let reference = try #require(Self.references[name])
-        let model = try TinyModelTests.load(name, blockSize: 4)
+        let (lengths, worst) = try Self.batchedDecodeError(try TinyModelTests.load(name, blockSize: 4), reference)
+        #expect(lengths == [8, 13, 10])
+        #expect(worst < 1e-4)
+    }
+
+    /// Prompts of 3, 8 and 5 tokens of the reference input prefilled in one ragged batch, then
+    /// five decode steps of all three together through the paged cache: the sequences' final
+    /// lengths and the largest relative error of any row against the reference's logits.
+    static func batchedDecodeError(_ model: LlamaCPUModel, _ reference: TinyModelTests.Reference) throws
+        -> (lengths: [Int], worst: Float)
+    {
         let tokens = reference.input_ids
         let prompts = [3, 8, 5]
         let pages: [[Int32]] = [[4, 9, 1, 13, 20], [2, 7, 11, 3, 25], [6, 14, 30, 8, 17]]
@@ -276,8 +286,7 @@ import Testing
                 worst = max(worst, TinyModelTests.maxRelativeError([actual], [reference.logits[entry.position]]))
             }
         }
-        #expect(lengths == [8, 13, 10])
-        #expect(worst < 1e-4)
+        return (lengths, worst)
     }
 
     /// The CPU model holds each sparse layer's experts as a list of per-expert matrices.

@@ -34,8 +34,8 @@ import Testing
         #expect { try config(#"{"model_type": "llama", "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 128}"#) } throws: {
             "\($0)".contains("hidden_size")
         }
-        #expect { try config(#"{"model_type": "llama", \#(base), "rope_scaling": {"rope_type": "yarn", "factor": 4}}"#) } throws: {
-            "\($0)".contains("yarn")
+        #expect { try config(#"{"model_type": "llama", \#(base), "rope_scaling": {"rope_type": "dynamic", "factor": 4}}"#) } throws: {
+            "\($0)".contains("dynamic")
         }
     }
 

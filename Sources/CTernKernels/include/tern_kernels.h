@@ -101,6 +101,10 @@ void tern_silu_mul(float *gate, const float *up, int64_t n);
 /// gate[i] = gelu_tanh(gate[i]) * up[i] for i in [0, n): GeGLU with PyTorch's tanh GELU,
 /// 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) (Gemma's `gelu_pytorch_tanh`).
 void tern_gelu_tanh_mul(float *gate, const float *up, int64_t n);
+/// gpt-oss's expert activation: with g = min(gate[i], limit) and u = clamp(up[i], -limit,
+/// limit), gate[i] = (u + 1) · g · sigmoid(alpha · g) for i in [0, n), in float as
+/// transformers' GptOssExperts computes it.
+void tern_clamped_swiglu_mul(float *gate, const float *up, int64_t n, float alpha, float limit);
 /// x[i] *= s for i in [0, n).
 void tern_scale(float *x, int64_t n, float s);
 /// x[i] = tanh(x[i] / cap) * cap for i in [0, n): Gemma 2's logit soft-capping.
@@ -132,6 +136,9 @@ void tern_kv_write(const float *k, const float *v, int64_t n_tokens, int64_t kv_
 ///   sliding_window: if > 0, a query at position p sees only keys > p - sliding_window.
 ///   softcap      if > 0, scores s = scale·q·k become tanh(s / softcap)·softcap (Gemma 2);
 ///                this runs the portable kernel.
+///   sinks        [n_heads] or NULL: per query head, a logit that joins the softmax's
+///                denominator with no value row (gpt-oss's attention sinks), so a row's
+///                weights sum to less than 1.
 ///   out          [n_tokens, n_heads, head_dim]
 /// Heads are grouped: query head h reads kv head h / (n_heads / n_kv_heads); n_heads must be
 /// a multiple of n_kv_heads; head_dim <= 4096. A query that sees no key (only possible
@@ -140,7 +147,8 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
                           const float *v_cache, int block_size, int n_heads, int n_kv_heads,
                           int head_dim, int n_seqs, const int32_t *query_start,
                           const int32_t *seq_lens, const int32_t *block_table, int max_blocks,
-                          float scale, int sliding_window, float softcap, float *out);
+                          float scale, int sliding_window, float softcap, const float *sinks,
+                          float *out);
 
 #ifdef __cplusplus
 }
