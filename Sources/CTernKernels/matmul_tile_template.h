@@ -142,6 +142,22 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _panel)(
     }
 }
 
+/// TILE_NAME##_few for a run-time T in [1, TILE_FEW_PASS].
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _pass)(
+    const tern_mm_args *a, int64_t r, int64_t t0, int T) {
+    switch (T) {
+#define FEW_CASE(k)                                                                 \
+    case k:                                                                         \
+        TILE_CAT(TILE_NAME, _few)(a, r, t0, k);                                     \
+        break;
+        FEW_CASE(1) FEW_CASE(2) FEW_CASE(3) FEW_CASE(4) FEW_CASE(5)
+#if TILE_FEW_PASS > 5
+        FEW_CASE(6) FEW_CASE(7) FEW_CASE(8)
+#endif
+#undef FEW_CASE
+    }
+}
+
 static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     if (t1 - t0 <= 2 * TILE_FEW_PASS) {
         // One or two passes of at most TILE_FEW_PASS tokens (as even as may be) over each
@@ -150,24 +166,10 @@ static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
         // store and reload. On Zen 3 (AVX2, one thread, SmolLM2's shapes) this is the faster
         // up to 5 tokens (Q4_1: 1.8x a one-token step at 5 tokens, the panels 3.3x), about
         // even at 8 to 10, and the panels win beyond.
-        const int n = (int)(t1 - t0), passes = (n + TILE_FEW_PASS - 1) / TILE_FEW_PASS;
+        const int n = (int)(t1 - t0), first = n <= TILE_FEW_PASS ? n : (n + 1) / 2;
         for (int64_t r = r0; r < r1; r++) {
-            int64_t t = t0;
-            for (int p = 0; p < passes; p++) {
-                const int m = (int)((t1 - t + (passes - p) - 1) / (passes - p));
-                switch (m) {
-#define FEW_CASE(k)                                                                 \
-    case k:                                                                         \
-        TILE_CAT(TILE_NAME, _few)(a, r, t, k);                                      \
-        break;
-                    FEW_CASE(1) FEW_CASE(2) FEW_CASE(3) FEW_CASE(4) FEW_CASE(5)
-#if TILE_FEW_PASS > 5
-                    FEW_CASE(6) FEW_CASE(7) FEW_CASE(8)
-#endif
-#undef FEW_CASE
-                }
-                t += m;
-            }
+            TILE_CAT(TILE_NAME, _pass)(a, r, t0, first);
+            if (first < n) TILE_CAT(TILE_NAME, _pass)(a, r, t0 + first, n - first);
         }
         return;
     }
