@@ -18,6 +18,7 @@
 #define VF_REDUCE(v) reduce_add(v)
 #define TILE_RP 3
 #define TILE_TP 4
+#define TILE_FEW_PASS 5  // tokens of a few-token pass: 2 x 5 accumulators of 16 ymm
 
 static inline float reduce_add(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -62,6 +63,17 @@ static inline __m256 deq_q4_0(const uint8_t *b, int g, int c) {
 static inline __m256 deq_q4_1(const uint8_t *b, int g, int c) {
     (void)g;
     return scale_offset(nibbles(b + 4 + 8 * (c & 1), c >> 1), half_at(b), half_at(b + 2));
+}
+
+/// Q8_0's scale for few-token rows (TILE_SCALES), converted in a scalar pass so that the
+/// vector loop reads it as a broadcast load (on Zen 3 a 5-token step: 8.2 -> 6.1 ns per 32
+/// values; Q4_0 and Q4_1 rows, bound by other things, gained nothing or lost).
+static inline void scales_q8_0(const uint8_t *b, float *s) { s[0] = half_at(b); }
+
+/// TILE_DEQ_SCALED of Q8_0: bit-identical to deq_q8_0.
+static inline __m256 deq_q8_0_scaled(const uint8_t *b, int c, const float *s) {
+    const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 2 + 8 * c)));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_broadcast_ss(s));
 }
 
 static inline __m256 deq_q5_0(const uint8_t *b, int g, int c) {
@@ -132,6 +144,7 @@ static inline float elem_f16(const uint8_t *row, int64_t i) { return half_at(row
 static inline float elem_bf16(const uint8_t *row, int64_t i) { return tern_bf16_to_f32(tern_load_u16(row + 2 * i)); }
 
 #define TERN_MM_DISPATCH tern_mm_kernel_avx2
+#define TERN_MM_SCALED_Q8_0
 #include "matmul_tile_instances.h"
 
 #pragma clang attribute pop

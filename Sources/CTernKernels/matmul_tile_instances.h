@@ -3,8 +3,9 @@
 // and matmul_avx512.c inside their target pragma, after their dequantizers (deq_*, elem_*);
 // the includer defines
 //   TERN_MM_DISPATCH   the dispatch function's name
-//   TERN_MM_SCALED     (optional) one-token Q4_0, Q4_1 and Q8_0 rows read each block's
+//   TERN_MM_SCALED     (optional) few-token Q4_0, Q4_1 and Q8_0 rows read each block's
 //                      scales as broadcasts (scales_*, deq_*_scaled)
+//   TERN_MM_SCALED_Q8_0  (optional) the same for Q8_0 alone
 
 #define TILE_NAME mm_q4_0
 #define TILE_DEQ deq_q4_0
@@ -44,7 +45,7 @@
 
 #define TILE_NAME mm_q8_0
 #define TILE_DEQ deq_q8_0
-#ifdef TERN_MM_SCALED
+#if defined(TERN_MM_SCALED) || defined(TERN_MM_SCALED_Q8_0)
 #define TILE_SCALES scales_q8_0
 #define TILE_DEQ_SCALED deq_q8_0_scaled
 #endif

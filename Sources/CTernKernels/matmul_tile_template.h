@@ -4,12 +4,13 @@
 //   VF, VL, VF_ZERO(), VF_LOAD(p), VF_STORE(p, v), VF_ADD(a, b), VF_FMA(a, b, acc),
 //   VF_REDUCE(v)        the vector ISA
 //   TILE_RP, TILE_TP    rows x tokens of a prefill register tile (at most 4 x 16)
+//   TILE_FEW_PASS       most tokens of one few-token pass (at most 8)
 //   TILE_NAME           the kernel's name (a tern_mm_kernel)
 //   TILE_DEQ(b, g, c)   VL dequantized values: chunk c of 32-value group g of block b
 //   TILE_GROUPS, TILE_BV, TILE_BB   groups per block, values per block, bytes per block
 //   TILE_ELEM(row, i)   (plain types only) element i of a row, for the cols % 32 tail
 //   TILE_SCALES(b, s), TILE_DEQ_SCALED(b, c, s)   (optional, one-group types) the block's
-//                       two scales as floats into s[0..1], and TILE_DEQ given them: one-token
+//                       two scales as floats into s[0..1], and TILE_DEQ given them: few-token
 //                       rows then read each scale as a broadcast memory operand
 //
 // One token (decode) is bound by the bandwidth of reading W: each block is dequantized in
@@ -17,7 +18,10 @@
 // the hardware prefetcher run at full DRAM bandwidth (interleaving 4 rows cut it by 3x on
 // Zen 4); chunks alternate between two accumulators so that consecutive FMAs overlap.
 //
-// Several tokens (prefill) are bound by the FMAs. TILE_RP rows are dequantized, PANEL
+// A few tokens (up to 2 x TILE_FEW_PASS) take the same rows, each dequantized chunk
+// multiplied with every token's x before the next is decoded.
+//
+// More tokens (prefill) are bound by the FMAs. TILE_RP rows are dequantized, PANEL
 // columns at a time, into an f32 panel in L1; then every TILE_TP-token tile of the token
 // block runs a pure f32 register tile over it (TILE_RP x TILE_TP accumulators, TILE_RP +
 // TILE_TP loads per TILE_RP x TILE_TP FMAs). Each weight is thus decoded once per token
@@ -29,7 +33,7 @@
 
 enum {
     PANEL = 512,            // columns per panel: a multiple of every block size (32, 256)
-    ROW_SCALE_PIECE = 64,   // blocks whose scales one-token rows convert at a time
+    ROW_SCALE_PIECE = 64,   // blocks whose scales few-token rows convert at a time
 };
 
 /// vacc[i * T + j] += panel[i, 0:kc] · xt[j][0:kc] (panel rows PANEL floats apart).
@@ -62,13 +66,26 @@ static inline __attribute__((always_inline)) void f32_tile(const float *panel, i
 #define TILE_CAT_(name, suffix) name##suffix
 #define TILE_CAT(name, suffix) TILE_CAT_(name, suffix)
 
-/// y[t, r] for one row and one token, dequantizing in registers.
-static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
-    const tern_mm_args *a, int64_t r, int64_t t) {
+/// y[t, r] for one row and the T <= TILE_FEW_PASS tokens [t0, t0 + T), dequantizing in
+/// registers: each chunk of W is decoded once and multiplied with every token's x, and each
+/// token's chunks alternate between two accumulators so that consecutive FMAs overlap. A
+/// token's result is bit for bit what it gets alone (T = 1), so a speculative verification
+/// step computes exactly the logits that one-token decode steps would.
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _few)(
+    const tern_mm_args *a, int64_t r, int64_t t0, const int T) {
     const int64_t nblk = a->cols / TILE_BV;
     const uint8_t *row = a->w + (size_t)r * a->row_bytes;
-    const float *x = a->x + t * a->cols;
-    VF acc0 = VF_ZERO(), acc1 = VF_ZERO();
+    const float *x = a->x + t0 * a->cols;
+    const int64_t xs = a->cols;
+    VF acc[2][TILE_FEW_PASS];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < T; j++) acc[0][j] = acc[1][j] = VF_ZERO();
+#define FEW_CHUNK(w, c, col)                                                                       \
+    do {                                                                                            \
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < T; j++) {                            \
+            acc[(c) & 1][j] = VF_FMA(w, VF_LOAD(x + j * xs + (col)), acc[(c) & 1][j]);              \
+        }                                                                                           \
+    } while (0)
 #ifdef TILE_SCALES
     // The blocks' f16 scales are converted in a scalar pass over a piece of the row, so
     // that the vector loop reads them as broadcast memory operands: broadcasting them in
@@ -87,9 +104,7 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
 #pragma clang loop unroll(full)
             for (int c = 0; c < 32 / VL; c++) {
                 const VF w = TILE_DEQ_SCALED(piece + b * TILE_BB, c, scales + 2 * b);
-                const VF xv = VF_LOAD(x + (b0 + b) * TILE_BV + c * VL);
-                if (c & 1) acc1 = VF_FMA(w, xv, acc1);
-                else acc0 = VF_FMA(w, xv, acc0);
+                FEW_CHUNK(w, c, (b0 + b) * TILE_BV + c * VL);
             }
         }
     }
@@ -99,19 +114,21 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _row)(
 #pragma clang loop unroll(full)
             for (int c = 0; c < 32 / VL; c++) {
                 const VF w = TILE_DEQ(row + b * TILE_BB, g, c);
-                const VF xv = VF_LOAD(x + b * TILE_BV + g * 32 + c * VL);
-                if (c & 1) acc1 = VF_FMA(w, xv, acc1);
-                else acc0 = VF_FMA(w, xv, acc0);
+                FEW_CHUNK(w, c, b * TILE_BV + g * 32 + c * VL);
             }
         }
     }
 #endif
-    float s = VF_REDUCE(VF_ADD(acc0, acc1));
+#undef FEW_CHUNK
+#pragma clang loop unroll(full)
+    for (int j = 0; j < T; j++) {
+        float s = VF_REDUCE(VF_ADD(acc[0][j], acc[1][j]));
 #ifdef TILE_ELEM
-    for (int64_t col = nblk * TILE_BV; col < a->cols; col++) s += TILE_ELEM(row, col) * x[col];
+        for (int64_t col = nblk * TILE_BV; col < a->cols; col++) s += TILE_ELEM(row, col) * x[j * xs + col];
 #endif
-    float *y = a->y + t * a->rows + r;
-    *y = a->accumulate ? *y + s : s;
+        float *y = a->y + (t0 + j) * a->rows + r;
+        *y = a->accumulate ? *y + s : s;
+    }
 }
 
 /// Columns [k0, k0 + kc) of a row, dequantized into out; kc is a multiple of 32.
@@ -125,9 +142,35 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _panel)(
     }
 }
 
+/// TILE_NAME##_few for a run-time T in [1, TILE_FEW_PASS].
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _pass)(
+    const tern_mm_args *a, int64_t r, int64_t t0, int T) {
+    switch (T) {
+#define FEW_CASE(k)                                                                 \
+    case k:                                                                         \
+        TILE_CAT(TILE_NAME, _few)(a, r, t0, k);                                     \
+        break;
+        FEW_CASE(1) FEW_CASE(2) FEW_CASE(3) FEW_CASE(4) FEW_CASE(5)
+#if TILE_FEW_PASS > 5
+        FEW_CASE(6) FEW_CASE(7) FEW_CASE(8)
+#endif
+#undef FEW_CASE
+    }
+}
+
 static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-    if (t1 - t0 == 1) {
-        for (int64_t r = r0; r < r1; r++) TILE_CAT(TILE_NAME, _row)(a, r, t0);
+    if (t1 - t0 <= 2 * TILE_FEW_PASS) {
+        // One or two passes of at most TILE_FEW_PASS tokens (as even as may be) over each
+        // row, the row in L1 for the second. Both this and the panel tiles below spend 4 FMAs
+        // a token per 32 values; here each pass adds a decode, there each 3 rows a panel
+        // store and reload. On Zen 3 (AVX2, one thread, SmolLM2's shapes) this is the faster
+        // up to 5 tokens (Q4_1: 1.8x a one-token step at 5 tokens, the panels 3.3x), about
+        // even at 8 to 10, and the panels win beyond.
+        const int n = (int)(t1 - t0), first = n <= TILE_FEW_PASS ? n : (n + 1) / 2;
+        for (int64_t r = r0; r < r1; r++) {
+            TILE_CAT(TILE_NAME, _pass)(a, r, t0, first);
+            if (first < n) TILE_CAT(TILE_NAME, _pass)(a, r, t0 + first, n - first);
+        }
         return;
     }
     enum { TILES = (TERN_MM_TOKEN_BLOCK + TILE_TP - 1) / TILE_TP };
