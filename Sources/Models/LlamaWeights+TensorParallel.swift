@@ -6,7 +6,8 @@ extension LlamaWeights {
     /// their rows in the mapped file; row-parallel ones (O, down) are copied, as their columns
     /// are not contiguous: each row's share is cut between quantization blocks and copied
     /// whole, so the weights keep their own type and the quantized kernels, and a share that
-    /// does not fall on block boundaries is refused. Norms and the router are shared. A shard
+    /// does not fall on block boundaries is refused. Norms, the router and a row-parallel
+    /// layer's bias (on rank 0 only) are shared; attention sinks go with their heads. A shard
     /// covering the whole model (one rank) is these weights, uncopied.
     public func shard(_ shard: TensorParallelShard, config c: ModelConfig) throws -> LlamaWeights {
         var copies: [TensorBytes] = []
@@ -14,7 +15,8 @@ extension LlamaWeights {
         func rows(_ linear: Linear, _ range: Range<Int>) -> Linear {
             guard range != 0 ..< linear.outFeatures else { return linear }
             return Linear(weight: linear.weight.rowSlice(range, name: linear.weight.name + label),
-                          bias: linear.bias.map { Array($0[range]) })
+                          bias: linear.bias.map { Array($0[range]) },
+                          weightScales: linear.weightScales.map { Array($0[range]) })
         }
         func columns(_ linear: Linear, _ range: Range<Int>) throws -> Linear {
             let weight = linear.weight
@@ -26,7 +28,9 @@ extension LlamaWeights {
                         + "a rank's share must be whole quantization blocks")
             }
             copies.append(owner)
-            return Linear(weight: slice, bias: linear.bias)
+            // The ranks' partial outputs are summed, so a row-parallel layer's bias (gpt-oss's O
+            // and expert down) is added by rank 0 alone.
+            return Linear(weight: slice, bias: shard.rank == 0 ? linear.bias : nil, weightScales: linear.weightScales)
         }
         func mlp(_ mlp: MLPWeights, _ range: Range<Int>) throws -> MLPWeights {
             MLPWeights(gate: rows(mlp.gate, range), up: rows(mlp.up, range), down: try columns(mlp.down, range))

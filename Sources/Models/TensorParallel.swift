@@ -52,9 +52,6 @@ public struct TensorParallelPlan: Sendable, Equatable {
                 throw fail("the shared expert's intermediate size \(moe.sharedExpertIntermediateSize) does not divide evenly over \(n) ranks")
             }
         }
-        if c.family.hasOutputBias || c.family.hasAttentionSinks {
-            throw fail("\(c.family)'s output and expert down-projection biases and its attention sinks are not split over ranks yet; run it on one rank")
-        }
         if c.family.normsWholeQK {
             throw fail("\(c.family)'s Q/K norms span all heads together, so they cannot be split by head")
         }

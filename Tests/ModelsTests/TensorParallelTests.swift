@@ -63,9 +63,10 @@ import Testing
     /// The logits of every position, the input run as a prompt chunk, two decodes and two more
     /// chunks through scrambled pages, at 2 and 4 ranks against 1.
     @Test(arguments: ["tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3", "tiny-phi3",
-                      "tiny-mixtral", "tiny-qwen2-moe"])
+                      "tiny-mixtral", "tiny-qwen2-moe", "tiny-gpt-oss"])
     func logitsOfTwoAndFourRanksEqualOne(name: String) throws {
-        let tokens = try #require(TinyModelTests.references[name] ?? MoETests.references[name]).input_ids
+        let reference = name == "tiny-gpt-oss" ? GptOssTests.reference : TinyModelTests.references[name] ?? MoETests.references[name]
+        let tokens = try #require(reference).input_ids
         var chunks: [Int] = []
         for size in [7, 1, 1, 5, 6] where chunks.reduce(0, +) < tokens.count {
             chunks.append(min(size, tokens.count - chunks.reduce(0, +)))
