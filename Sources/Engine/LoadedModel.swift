@@ -109,11 +109,13 @@ public final class LoadedModel {
                                  "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary "
                                      + "(embedding rows) is \(config.vocabularySize)")
         }
-        if let quantization = config.checkpointQuantization, cudaDevice == nil {
-            throw EngineError("\(source.path): the checkpoint's linear layers are \(quantization.rawValue.uppercased()) (its quantization_config); Tern runs them on --device cuda")
-        }
-        let weights = try LlamaWeights(store: store, config: config, naming: naming) { done, total in
+        var weights = try LlamaWeights(store: store, config: config, naming: naming) { done, total in
             if done == total || done % 8 == 0 { logger.debug("checked layer weights", metadata: ["layers": "\(done)/\(total)"]) }
+        }
+        if let quantization = config.checkpointQuantization, cudaDevice == nil {
+            // The CPU has no FP8 kernels: it runs the checkpoint's values exactly, in f32.
+            logger.notice("the checkpoint's linear layers are \(quantization.rawValue.uppercased()); the CPU runs them dequantized to f32 (4 bytes a weight)")
+            weights = weights.dequantizingFP8()
         }
         maxModelLen = options.maxModelLen > 0 ? min(options.maxModelLen, config.maxPositionEmbeddings)
                                               : config.maxPositionEmbeddings

@@ -18,19 +18,19 @@ public struct Linear: Sendable {
 
 /// A gated MLP: down(act(gate · x) * (up · x)), SiLU (SwiGLU) or Gemma's tanh GELU (GeGLU).
 public struct MLPWeights: Sendable {
-    public let gate: Linear            // [intermediate, hidden]
-    public let up: Linear              // [intermediate, hidden]
-    public let down: Linear            // [hidden, intermediate]
+    public var gate: Linear            // [intermediate, hidden]
+    public var up: Linear              // [intermediate, hidden]
+    public var down: Linear            // [hidden, intermediate]
 }
 
 /// The weights of one decoder layer. Norm weights are stored as the factor they apply:
 /// Gemma's HF (1 + w) already added up. Exactly one of `mlp` and `moe` is set.
 public struct LlamaLayerWeights: Sendable {
     public let attentionNorm: [Float]  // [hidden]
-    public let query: Linear           // [heads * headDim, hidden]
-    public let key: Linear             // [kvHeads * headDim, hidden]
-    public let value: Linear           // [kvHeads * headDim, hidden]
-    public let output: Linear          // [hidden, heads * headDim]
+    public var query: Linear           // [heads * headDim, hidden]
+    public var key: Linear             // [kvHeads * headDim, hidden]
+    public var value: Linear           // [kvHeads * headDim, hidden]
+    public var output: Linear          // [hidden, heads * headDim]
     public let queryNorm: [Float]?     // [headDim] (Qwen3, Gemma 3), [heads * headDim] (OLMoE)
     public let keyNorm: [Float]?       // [headDim] (Qwen3, Gemma 3), [kvHeads * headDim] (OLMoE)
     /// [hidden] on the attention output before the residual add (Gemma)
@@ -39,7 +39,7 @@ public struct LlamaLayerWeights: Sendable {
     /// [hidden] on the MLP output before the residual add (Gemma)
     public let postMLPNorm: [Float]?
     /// The dense MLP; nil in a sparse layer of a mixture-of-experts model.
-    public let mlp: MLPWeights?
+    public var mlp: MLPWeights?
     /// The router and experts of a sparse layer.
     public let moe: MoEWeights?
     /// [heads]: each query head's sink logit (gpt-oss), else nil.

@@ -1,3 +1,4 @@
+import CPUBackend
 import Foundation
 import ModelLoading
 @testable import Models
@@ -6,7 +7,8 @@ import Testing
 
 /// FP8 checkpoints (compressed-tensors float8, the "fp8" method): the config is read and
 /// other quantization methods refused by name; the FP8 weights and their scales are paired
-/// row by row. Their GPU run is checked by scripts/gpu/check.py against HF on the same weights.
+/// row by row; the CPU runs their values exactly (in f32), against transformers. Their GPU run is
+/// checked by scripts/gpu/check.py against HF on the same weights.
 @Suite("FP8 checkpoints")
 struct FP8CheckpointTests {
     func config(_ quantization: String) throws -> ModelConfig {
@@ -105,5 +107,37 @@ struct FP8CheckpointTests {
         let noConfig = try Self.fp8Folder(perChannel: true, quantizationConfig: false)
         defer { try? FileManager.default.removeItem(at: noConfig) }
         #expect { _ = try Self.weights(noConfig) } throws: { "\($0)".contains("no FP8 quantization_config") }
+    }
+
+    // MARK: against transformers
+
+    /// tiny-llama3-fp8 (make_model_reference.py --fp8-only: compressed-tensors FP8-Dynamic,
+    /// quantized by torch) on the CPU, whose FP8 layers run dequantized in f32, against
+    /// transformers float32 on the values the checkpoint holds (e4m3 times scale), whole and
+    /// through chunks and decodes.
+    @Test func cpuLogitsMatchTransformersOnTheFP8Values() throws {
+        let data = try Data(contentsOf: TinyModelTests.fixtures.appendingPathComponent("tiny_fp8_reference.json"))
+        let reference = try #require(try JSONDecoder().decode([String: TinyModelTests.Reference].self, from: data)["tiny-llama3-fp8"])
+        let weights = try Self.weights(TinyModelTests.fixtures.appendingPathComponent("tiny-llama3-fp8"))
+        #expect(weights.layers[0].query.weight.dtype == .f8e4m3 && weights.layers[0].query.weightScales != nil)
+        let plain = weights.dequantizingFP8()
+        #expect(plain.layers.allSatisfy { $0.query.weight.dtype == .f32 && $0.mlp?.down.weight.dtype == .f32 })
+        let hf = try HFModelFolder(path: TinyModelTests.fixtures.appendingPathComponent("tiny-llama3-fp8").path)
+        let config = try ModelConfig(huggingFace: hf.config, source: hf.configPath)
+        let model = try LlamaCPUModel(config: config, weights: plain, pool: CPUThreadPool(threads: 2), blockCount: 32,
+                                      blockSize: 4)
+        let tokens = reference.input_ids
+        for chunks in [[tokens.count], [7, 1, 1, 5, 6]] {
+            let logits = try TinyModelTests.teacherForced(model, tokens: tokens, chunks: chunks)
+            #expect(TinyModelTests.maxRelativeError(logits, reference.logits) < 1e-4, "chunks \(chunks)")
+        }
+    }
+
+    @Test func e4m3DecodesEveryCode() {
+        // Normal, subnormal, the largest, negative zero and NaN, as float8_e4m3fn defines them.
+        #expect(FP8.e4m3[0x38] == 1 && FP8.e4m3[0x39] == 1.125 && FP8.e4m3[0x7e] == 448 && FP8.e4m3[0xfe] == -448)
+        #expect(FP8.e4m3[0x01] == 0x1p-9 && FP8.e4m3[0x07] == 7 * 0x1p-9 && FP8.e4m3[0x08] == 0x1p-6)
+        #expect(FP8.e4m3[0x80] == 0 && FP8.e4m3[0x80].sign == .minus && FP8.e4m3[0x7f].isNaN && FP8.e4m3[0xff].isNaN)
+        #expect(FP8.e4m3.filter(\.isNaN).count == 2)
     }
 }
