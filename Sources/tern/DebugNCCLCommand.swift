@@ -25,7 +25,12 @@ struct DebugNCCLCommand: ParsableCommand {
         // Correctness: rank r holds r + 1 everywhere (and its index in element i's low bits),
         // so the sum is n (n + 1) / 2 + n · (i mod 7).
         let elements = 1 << 20
-        let buffers = try gpus.map { try $0.allocate(bytes: elements * 4, label: "all-reduce check") }
+        // Memory is allocated in the current context: each rank's on its own GPU.
+        func allocate(_ bytes: Int, on gpu: CUDADevice, _ label: String) throws -> DeviceMemory {
+            try gpu.makeCurrent()
+            return try gpu.allocate(bytes: bytes, label: label)
+        }
+        let buffers = try gpus.map { try allocate(elements * 4, on: $0, "all-reduce check") }
         for (rank, gpu) in gpus.enumerated() {
             try gpu.makeCurrent()
             let values = (0..<elements).map { Float(rank + 1) + Float($0 % 7) }
@@ -49,7 +54,7 @@ struct DebugNCCLCommand: ParsableCommand {
 
         for kib in sizes {
             let n = kib * 256
-            let data = try gpus.map { try $0.allocate(bytes: n * 4, label: "all-reduce timing") }
+            let data = try gpus.map { try allocate(n * 4, on: $0, "all-reduce timing") }
             let iterations = 20
             for _ in 0..<3 { try nccl.allReduceSum(communicators, buffers: data.map(\.address), count: n, type: .float32) }
             for gpu in gpus { try gpu.makeCurrent(); try gpu.synchronize() }
