@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -458,43 +459,20 @@ def tiny_models(models=TINY_MODELS, file_name="tiny_models_reference.json", inpu
         json.dump(summary, f)
 
 
-LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
 def fp8_checkpoint(source="tiny-llama3", name="tiny-llama3-fp8"):
     """An FP8 checkpoint in compressed-tensors' FP8-Dynamic layout made from tiny model `source`
-    (each linear weight divided by its row's max|w| / 448 and rounded by torch into
-    float8_e4m3fn, weight_scale [out, 1] f32), and transformers' float32 logits on the weights
-    that layout holds (e4m3 times scale) in tiny_fp8_reference.json."""
-    from safetensors.torch import load_file, save_file
+    (scripts/gpu/fp8.py: each linear weight's rows quantized by torch into float8_e4m3fn), and
+    transformers' float32 logits on the weights that layout holds (e4m3 times scale) in
+    tiny_fp8_reference.json."""
     from transformers import AutoConfig
-    src, folder = os.path.join(OUT, source), os.path.join(OUT, name)
-    os.makedirs(folder, exist_ok=True)
-    tensors = load_file(os.path.join(src, "model.safetensors"))
-    stored, dequantized = {}, {}
-    for key, value in tensors.items():
-        if key.endswith(".weight") and key.split(".")[-2] in LINEARS:
-            w = value.float()
-            scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-30) / 448.0
-            q = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn)
-            stored[key], stored[key[:-len("weight")] + "weight_scale"] = q, scale.float()
-            dequantized[key] = q.float() * scale.float()
-        else:
-            stored[key] = dequantized[key] = value
-    save_file(stored, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
-    config = json.load(open(os.path.join(src, "config.json")))
-    config["quantization_config"] = {
-        "quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
-        "config_groups": {"group_0": {
-            "targets": ["Linear"],
-            "weights": {"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": True, "dynamic": False},
-            "input_activations": {"num_bits": 8, "type": "float", "strategy": "token", "symmetric": True,
-                                  "dynamic": True}}}}
-    json.dump(config, open(os.path.join(folder, "config.json"), "w"), indent=2)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu"))
+    import fp8
+    folder = os.path.join(OUT, name)
+    stored, config = fp8.write_checkpoint(os.path.join(OUT, source), folder)
     plain = {k: v for k, v in config.items() if k != "quantization_config"}
     model = AutoModelForCausalLM.from_config(AutoConfig.for_model(plain.pop("model_type"), **plain),
                                              dtype=torch.float32)
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in dequantized.items()}, strict=False)
+    missing, unexpected = model.load_state_dict(fp8.dequantized(stored), strict=False)
     assert not missing and not unexpected, (missing, unexpected)
     logits = model(torch.tensor([TINY_INPUT])).logits[0]
     with open(os.path.join(OUT, "tiny_fp8_reference.json"), "w") as f:

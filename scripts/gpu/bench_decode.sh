@@ -18,10 +18,11 @@ quantization=${5:-}
 flags=()
 [ -n "$quantization" ] && flags=(--quantization "$quantization")
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-bytes=$(python3 - "$model" "$quantization" <<'PY'
+bytes=$(python3 - "$model" "$quantization" "$(cd "$(dirname "$0")" && pwd)" <<'PY'
 import json, os, struct, sys
 folder, quantization = sys.argv[1], sys.argv[2]
-LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+sys.path.insert(0, sys.argv[3])
+import fp8
 config = json.load(open(os.path.join(folder, "config.json")))
 tied = config.get("tie_word_embeddings", False)
 total = 0
@@ -34,7 +35,7 @@ for name in sorted(os.listdir(folder)):
         if tensor == "__metadata__" or (not tied and tensor.endswith("embed_tokens.weight")):
             continue
         begin, end = info["data_offsets"]
-        if quantization == "fp8" and tensor.split(".")[-2] in LINEARS:
+        if quantization == "fp8" and fp8.is_linear_weight(tensor):
             rows, columns = info["shape"]
             total += rows * columns + 4 * rows
             continue

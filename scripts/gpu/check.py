@@ -31,6 +31,8 @@ import numpy as np
 import torch
 import transformers
 
+import fp8
+
 LENGTHS = (37, 50, 45)
 SHARED = 33
 
@@ -51,20 +53,14 @@ def cache_paths(model, quantization=None):
             os.path.join(model, f"reference-tokens{suffix}.txt"))
 
 
-LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
 def fp8_round_trip(model):
     """Every linear layer's weight as Tern holds it with --quantization fp8: from bf16 (as Tern
-    uploads it), a scale per row max|row| / 448, the row divided by it, rounded to e4m3 (to
-    nearest even), multiplied back."""
+    uploads it), quantized a row at a time (fp8.quantize), multiplied back."""
     with torch.no_grad():
         for name, module in model.named_modules():
-            if isinstance(module, torch.nn.Linear) and name.split(".")[-1] in LINEARS:
-                w = module.weight.to(torch.bfloat16).float()
-                scale = w.abs().amax(dim=1, keepdim=True).clamp(min=1e-30) / 448.0
-                q = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn).float()
-                module.weight.copy_(q * scale)
+            if isinstance(module, torch.nn.Linear) and name.split(".")[-1] in fp8.LINEARS:
+                q, scale = fp8.quantize(module.weight.to(torch.bfloat16))
+                module.weight.copy_(q.float() * scale)
 
 
 def vocabulary(model):
@@ -89,13 +85,7 @@ def load_dequantized(folder, config):
     stored = {}
     for file in sorted(glob.glob(os.path.join(folder, "*.safetensors"))):
         stored.update(load_file(file))
-    state = {}
-    for key, value in stored.items():
-        if key.endswith(".weight_scale"):
-            continue
-        if value.dtype == torch.float8_e4m3fn:
-            value = value.float() * stored[key + "_scale"].float()
-        state[key] = value.float()
+    state = fp8.dequantized(stored)
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert not unexpected and all(k == "lm_head.weight" for k in missing), (missing, unexpected)
     model.tie_weights()

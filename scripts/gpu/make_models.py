@@ -30,6 +30,8 @@ import os
 import torch
 import transformers
 
+import fp8
+
 
 def bytes_to_unicode():
     """GPT-2's printable stand-ins for the 256 byte values."""
@@ -123,43 +125,14 @@ def make(out, name, config, norm_std, seed, device, norm_mean=1.0):
     print(f"wrote {path}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters", flush=True)
 
 
-LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-
-
 def make_fp8(out, source, name, per_channel):
-    """An FP8 copy of model folder `source` (see --fp8)."""
-    from safetensors.torch import load_file, save_file
+    """An FP8 copy of model folder `source` (see --fp8), with its tokenizer."""
     import shutil
     src, path = os.path.join(out, source), os.path.join(out, name)
-    os.makedirs(path, exist_ok=True)
+    fp8.write_checkpoint(src, path, per_channel)
     for file in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
         if os.path.exists(os.path.join(src, file)):
             shutil.copy(os.path.join(src, file), path)
-    tensors = load_file(os.path.join(src, "model.safetensors"))
-    quantized = {}
-    for key, value in tensors.items():
-        if key.endswith(".weight") and key.split(".")[-2] in LINEARS:
-            w = value.float()
-            amax = w.abs().amax(dim=1, keepdim=True) if per_channel else w.abs().amax().reshape(1)
-            scale = amax.clamp(min=1e-30) / 448.0
-            quantized[key] = (w / scale).clamp(-448.0, 448.0).to(torch.float8_e4m3fn)
-            quantized[key[:-len("weight")] + "weight_scale"] = scale.float()
-        else:
-            quantized[key] = value
-    save_file(quantized, os.path.join(path, "model.safetensors"), metadata={"format": "pt"})
-    config = json.load(open(os.path.join(src, "config.json")))
-    if per_channel:
-        config["quantization_config"] = {
-            "quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
-            "config_groups": {"group_0": {
-                "targets": ["Linear"],
-                "weights": {"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": True,
-                            "dynamic": False},
-                "input_activations": {"num_bits": 8, "type": "float", "strategy": "token", "symmetric": True,
-                                      "dynamic": True}}}}
-    else:
-        config["quantization_config"] = {"quant_method": "fp8", "activation_scheme": "dynamic"}
-    json.dump(config, open(os.path.join(path, "config.json"), "w"), indent=2)
     print(f"wrote {path}: FP8 ({'per channel' if per_channel else 'per tensor'})", flush=True)
 
 
