@@ -118,13 +118,17 @@ private final class Uploader {
         let tensors = parts.map(\.weight)
         let columns = tensors[0].columns
         let rows = tensors.reduce(0) { $0 + $1.rows }
+        let checkpointFP8 = parts.contains { $0.weightScales != nil }
+        guard checkpointFP8 || quantization == .fp8 else {
+            return CUDALlamaWeights.Linear(weight: try matrices(tensors, label: label), scales: nil)
+        }
         let multiple = CUDAKernels.gemvColumnMultiple(fp8: true)
-        if parts.contains(where: { $0.weightScales != nil }) {
+        guard columns % multiple == 0 else {
+            throw CUDAError.unsupported("FP8 weights (\(checkpointFP8 ? "the checkpoint's" : "--quantization fp8")) need the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
+        }
+        if checkpointFP8 {
             guard parts.allSatisfy({ $0.weightScales != nil && $0.weight.dtype == .f8e4m3 }) else {
                 throw CUDAError.unsupported("\(label): '\(tensors[0].name)' mixes FP8 and other weights in one stacked layer")
-            }
-            guard columns % multiple == 0 else {
-                throw CUDAError.unsupported("FP8 weights need the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
             }
             let weight = try device.allocate(bytes: rows * columns, label: "\(label) FP8")
             var offset = 0
@@ -135,10 +139,6 @@ private final class Uploader {
             bytes += weight.bytes
             return CUDALlamaWeights.Linear(weight: weight, scales: try floats(parts.flatMap { $0.weightScales ?? [] },
                                                                              label: "\(label) FP8 scales"))
-        }
-        guard quantization == .fp8 else { return CUDALlamaWeights.Linear(weight: try matrices(tensors, label: label), scales: nil) }
-        guard columns % multiple == 0 else {
-            throw CUDAError.unsupported("--quantization fp8 needs the input size of every linear layer to be a multiple of \(multiple); '\(tensors[0].name)' has \(columns)")
         }
         let staged = try stacked(tensors, label: "\(label) (bf16, being quantized)")
         let weight = try device.allocate(bytes: rows * columns, label: "\(label) FP8")

@@ -18,9 +18,9 @@ public struct Linear: Sendable {
 
 /// A gated MLP: down(act(gate · x) * (up · x)), SiLU (SwiGLU) or Gemma's tanh GELU (GeGLU).
 public struct MLPWeights: Sendable {
-    public var gate: Linear            // [intermediate, hidden]
-    public var up: Linear              // [intermediate, hidden]
-    public var down: Linear            // [hidden, intermediate]
+    public let gate: Linear            // [intermediate, hidden]
+    public let up: Linear              // [intermediate, hidden]
+    public let down: Linear            // [hidden, intermediate]
 }
 
 /// The weights of one decoder layer. Norm weights are stored as the factor they apply:
