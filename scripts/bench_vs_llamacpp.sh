@@ -106,15 +106,17 @@ print(pp, tg)'
 }
 
 # Prints prefill tokens/s of a 512-token prompt, then decode tokens/s of 128 tokens after a
-# 1-token prompt: two runs, as llama-bench's pp512 and tg128 are two tests.
+# 1-token prompt: two runs, as llama-bench's pp512 and tg128 are two tests. Greedy
+# (--temperature 0): llama-bench computes the logits but draws no token, and a full draw
+# over Gemma 3's 262,144-token vocabulary would add its cost to Tern's side alone.
 tern_single() {
     local pp tg
     pp=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --max-model-len 4096 --input-len 512 --output-len 1 \
-        --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
+        --batch-size 1 --temperature 0 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["prefill_tokens_per_second"])')
     tg=$("$TERN_BIN" bench latency "$MODEL" --threads "$THREADS" --max-model-len 4096 --input-len 1 --output-len 128 \
-        --batch-size 1 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
+        --batch-size 1 --temperature 0 --num-iters 1 --num-iters-warmup 1 --json 2>/dev/null | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["decode_tokens_per_second"])')
     echo "$pp $tg"

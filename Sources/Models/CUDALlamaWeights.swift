@@ -41,6 +41,10 @@ final class CUDALlamaWeights {
     let localInverseFrequencies: DeviceMemory?
     /// Bytes of device memory the weights take.
     let bytes: Int
+    /// Whether any linear layer is FP8 (its steps then need `StepBuffers.fp8Input`).
+    var hasFP8: Bool {
+        layers.contains { [$0.qkv, $0.output, $0.gateUp, $0.down].contains { $0.scales != nil } }
+    }
 
     init(weights: LlamaWeights, config c: ModelConfig, rope: RotaryEmbedding, localRope: RotaryEmbedding?,
          quantization: WeightQuantization?, kernels: CUDAKernels, device: CUDADevice, logger: Logger) throws {

@@ -107,7 +107,7 @@ public final class LlamaCUDAModel: ModelExecutor {
         let maxBlocksPerSequence = (maxModelLen + blockSize - 1) / blockSize + 1
         buffers = try StepBuffers(config: config, device: device, maxTokens: maxBatchTokens,
                                   maxSequences: maxSequences, maxBlocksPerSequence: maxBlocksPerSequence,
-                                  fp8: quantization == .fp8 || config.checkpointQuantization == .fp8)
+                                  fp8: weights.hasFP8)
         activationBytes = buffers.bytes
 
         let (free, total) = try device.memoryInfo()
@@ -295,7 +295,10 @@ public final class LlamaCUDAModel: ModelExecutor {
             try kernels.gemv(weight: weight.weight.address, scales: scales, input: input, output: output,
                              tokens: tokens, n: outFeatures, k: inFeatures, outputF32: type == .f32,
                              accumulate: accumulate)
-        } else if let scales, let fp8 = buffers.fp8Input {
+        } else if let scales {
+            guard let fp8 = buffers.fp8Input else {
+                throw CUDAError.unsupported("an FP8 weight reached a step without FP8 input buffers")
+            }
             try kernels.quantizeFP8(input: input, out: fp8.values.address, scales: fp8.scales.address, rows: tokens,
                                     k: inFeatures)
             try blas.linearFP8(input: fp8.values.address, inputScales: fp8.scales.address,
