@@ -46,7 +46,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "EngineCore", "Models", "Tokenization", "ChatTemplates", "CUDABackend", "StructuredOutputs",
-                "SpeculativeDecoding",
+                "SpeculativeDecoding", "CTernKernels",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Foundation
+import CTernKernels
 import EngineCore
 
 /// Turns one row of logits into a token, following a request's `SamplingParams`, in
@@ -157,47 +158,46 @@ public struct Sampler {
         // relative to it (together < 1e-8 of the mass for any vocabulary in use): leaving them
         // out keeps the sort short without changing any draw measurably.
         let best = Int(argmax())
-        let cutoff = work[best] - Self.negligibleLogitGap
-        // Per token this walks the whole vocabulary: raw pointers keep the loops free of
-        // bounds and uniqueness checks.
-        order.removeAll(keepingCapacity: true)
-        order.reserveCapacity(vocabulary)
-        work.withUnsafeBufferPointer { w in
-            for i in 0..<vocabulary where w[i] >= cutoff && w[i] > -.infinity { order.append(Int32(i)) }
-        }
-        if order.isEmpty { order.append(Int32(best)) }
+        let top = work[best]
+        let cutoff = top - Self.negligibleLogitGap
         let needsOrder = topK < vocabulary || params.topP < 1 || params.minP > 0
-        if !needsOrder {
-            // Plain sampling: no filter looks at ranks, so the draw needs no sort.
-            let count = order.count
-            weights.removeAll(keepingCapacity: true)
-            weights.reserveCapacity(count)
-            work.withUnsafeBufferPointer { w in
-                order.withUnsafeBufferPointer { o in
-                    let top = w[best]
-                    for rank in 0..<count { weights.append((w[Int(o[rank])] - top).exponentiated) }
+        // One vectorized walk over the vocabulary keeps the tokens within the gap, ascending,
+        // and, for a plain draw (no filter looks at ranks, so no sort), their weights.
+        if order.count < vocabulary { order = [Int32](repeating: 0, count: vocabulary) }
+        if weights.count < vocabulary { weights = [Float](repeating: 0, count: vocabulary) }
+        var within = work.withUnsafeBufferPointer { w in
+            order.withUnsafeMutableBufferPointer { o in
+                weights.withUnsafeMutableBufferPointer { p in
+                    Int(tern_sampling_candidates(w.baseAddress!, Int64(vocabulary), cutoff, top, o.baseAddress!,
+                                                 needsOrder ? nil : p.baseAddress!))
                 }
             }
-            return count
         }
-        order = work.withUnsafeBufferPointer { logits in
-            topK < order.count
-                ? Array(order.partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK))
-                : order.sorted { logits[Int($0)] > logits[Int($1)] }
+        if within == 0 {
+            order[0] = Int32(best)
+            weights[0] = 1
+            within = 1
         }
-        // Softmax over the kept tokens.
-        let maxLogit = work[Int(order[0])]
+        if !needsOrder { return within }
+        // Most likely first, written back over `order` (which keeps its vocabulary-sized buffer).
+        let ranked = work.withUnsafeBufferPointer { logits in
+            topK < within
+                ? Array(order[0..<within]).partialSorted(by: { logits[Int($0)] > logits[Int($1)] }, count: topK)
+                : order[0..<within].sorted { logits[Int($0)] > logits[Int($1)] }
+        }
+        // Softmax over the ranked tokens.
+        let maxLogit = work[Int(ranked[0])]
         var total: Float = 0
-        weights.removeAll(keepingCapacity: true)
-        for token in order {
+        for (rank, token) in ranked.enumerated() {
             let p = (work[Int(token)] - maxLogit).exponentiated
-            weights.append(p)
+            order[rank] = token
+            weights[rank] = p
             total += p
         }
-        var kept = order.count
+        var kept = ranked.count
         if params.topP < 1 {
             var cumulative: Float = 0
-            for rank in order.indices {
+            for rank in ranked.indices {
                 cumulative += weights[rank] / total
                 if cumulative >= params.topP {
                     kept = rank + 1

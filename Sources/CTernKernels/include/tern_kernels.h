@@ -109,6 +109,11 @@ void tern_clamped_swiglu_mul(float *gate, const float *up, int64_t n, float alph
 void tern_scale(float *x, int64_t n, float s);
 /// x[i] = tanh(x[i] / cap) * cap for i in [0, n): Gemma 2's logit soft-capping.
 void tern_softcap(float *x, int64_t n, float cap);
+/// The tokens a draw can pick: every i with logits[i] >= cutoff (and above -inf), ascending,
+/// written to order[0..<kept]; with weights, also exp(logits[i] - top) (the vector exp of
+/// simd_math.h, a few ulp from expf). Returns kept. order and weights hold n entries.
+int64_t tern_sampling_candidates(const float *logits, int64_t n, float cutoff, float top, int32_t *order,
+                                 float *weights);
 /// x[i] += y[i] for i in [0, n).
 void tern_add(float *x, const float *y, int64_t n);
 /// x[i] += s * y[i] for i in [0, n): a routed expert's output added with its routing weight.
