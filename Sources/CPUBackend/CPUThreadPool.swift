@@ -15,5 +15,12 @@ public final class CPUThreadPool: @unchecked Sendable {
         pointer = tern_pool_create(Int32(count))
     }
 
+    /// Batch-invariant mode of the kernels run on this pool (`tern_pool_set_batch_invariant`):
+    /// a token's results are the same bits whatever shares its step. Set it between steps.
+    public var batchInvariant: Bool {
+        get { tern_pool_batch_invariant(pointer) != 0 }
+        set { tern_pool_set_batch_invariant(pointer, newValue ? 1 : 0) }
+    }
+
     deinit { tern_pool_destroy(pointer) }
 }

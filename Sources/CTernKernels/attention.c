@@ -109,6 +109,7 @@ typedef struct {
     int splits;           // key ranges per item (1: no split)
     float *partial;       // splits > 1: per task, rows x (head_dim + 2) floats: acc, m, l
     int partial_stride;   // floats per task in `partial`
+    int invariant;        // batch-invariant mode: one row at a time, groups at fixed keys
 } attn_job;
 
 /// Sequence owning work item `item`: the last s with item_start[s] <= item.
@@ -191,7 +192,12 @@ static void attn_task(void *ctx, int split_task, int n_tasks) {
         const float *kb = job->k_cache + first_slot * kv_stride + (int64_t)kvh * hd;
         const float *vb = job->v_cache + first_slot * kv_stride + (int64_t)kvh * hd;
         const int block_end = (bi + 1) * bs < key_end ? (bi + 1) * bs : key_end;
-        for (int g0 = bi * bs > key_begin ? bi * bs : key_begin; g0 < block_end; g0 += step) {
+        int first_g0 = bi * bs > key_begin ? bi * bs : key_begin;
+        // Batch-invariant mode: groups start at fixed offsets in the block, not at the first
+        // visible key of the item's first query (which depends on the chunk), so that each row
+        // visits the same key ranges whatever queries share its item.
+        if (job->invariant) first_g0 = bi * bs + (first_g0 - bi * bs) / step * step;
+        for (int g0 = first_g0; g0 < block_end; g0 += step) {
             const int g1 = g0 + step < block_end ? g0 + step : block_end;
             // Each row sees [max(g0, lo), min(g1, position + 1)) of this key group.
             int n_list = 0;
@@ -381,9 +387,16 @@ void tern_paged_attention(tern_pool *pool, const float *q, const float *k_cache,
         .n_items = starts[n_seqs],
     };
     choose_kernels(&job);
+    // Batch-invariant mode: the one-row update for every row (the rows and group kernels
+    // round differently), and no key splits (their count follows the batch's task count).
+    job.invariant = tern_pool_batch_invariant(pool);
+    if (job.invariant) {
+        job.rows = NULL;
+        job.group = NULL;
+    }
     const int tasks = job.n_items * n_kv_heads * slices;
     float partial[PARTIAL_FLOATS];
-    job.splits = split_count(&job, tern_pool_threads(pool), tasks);
+    job.splits = job.invariant ? 1 : split_count(&job, tern_pool_threads(pool), tasks);
     job.partial = partial;
     job.partial_stride = longest_item(&job) * job.slice_heads * (head_dim + 2);
     tern_pool_run(pool, attn_task, &job, tasks * job.splits);

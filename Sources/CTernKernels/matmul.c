@@ -209,7 +209,11 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
     const tern_vnni_x *xq = NULL;
     const tern_x16 *xi = NULL;
 #if defined(__x86_64__)
-    if (n_tokens == 1 && tern_vnni_active() && tern_mm_kernel_vnni(wtype)) {
+    // Batch-invariant mode: the integer kernels round differently from the f32 rows that
+    // the same token takes beside others, so one token takes those rows too.
+    const int invariant = tern_pool_batch_invariant(pool);
+    if (invariant) {
+    } else if (n_tokens == 1 && tern_vnni_active() && tern_mm_kernel_vnni(wtype)) {
         if (vnni_buffer_for((cols / 32 + 3) / 4, &vnni_x)) {
             tern_vnni_prepare(x, cols, &vnni_x);
             job.kernel = tern_mm_kernel_vnni(wtype);
@@ -229,7 +233,8 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
         if (rows[i] <= 0) continue;
         mm_part *part = &job.parts[job.n_parts++];
         part->args = (tern_mm_args){.w = w[i], .row_bytes = (size_t)row_bytes, .rows = rows[i], .cols = cols,
-                                    .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate, .xq = xq, .xi = xi};
+                                    .x = x, .n_tokens = n_tokens, .y = y[i], .accumulate = accumulate, .xq = xq, .xi = xi,
+                                    .batch_invariant = invariant};
         part->first_task = tasks;
         part->n_tasks = schedule_rows(pool, rows[i], cols, n_tokens, part->start);
         tasks += part->n_tasks;

@@ -18,6 +18,8 @@
 #define VF_REDUCE(v) reduce_add(v)
 #define TILE_RP 3
 #define TILE_TP 4
+#define TILE_RP_INVARIANT 2  // batch-invariant panels: 2 x 2 x 3 accumulators of 16 ymm
+#define TILE_TP_INVARIANT 3
 #define TILE_FEW_PASS 5  // tokens of a few-token pass: 2 x 5 accumulators of 16 ymm
 
 static inline float reduce_add(__m256 v) {

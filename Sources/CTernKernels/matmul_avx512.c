@@ -18,6 +18,8 @@
 #define VF_REDUCE(v) _mm512_reduce_add_ps(v)
 #define TILE_RP 4
 #define TILE_TP 4
+#define TILE_RP_INVARIANT 3  // batch-invariant panels: 2 x 3 x 4 accumulators of 32 zmm
+#define TILE_TP_INVARIANT 4
 #define TILE_FEW_PASS 8  // tokens of a few-token pass: 2 x 8 accumulators of 32 zmm
 
 static inline float half_at(const uint8_t *p) { return _cvtsh_ss(tern_load_u16(p)); }

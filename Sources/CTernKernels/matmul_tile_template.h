@@ -4,6 +4,8 @@
 //   VF, VL, VF_ZERO(), VF_LOAD(p), VF_STORE(p, v), VF_ADD(a, b), VF_FMA(a, b, acc),
 //   VF_REDUCE(v)        the vector ISA
 //   TILE_RP, TILE_TP    rows x tokens of a prefill register tile (at most 4 x 16)
+//   TILE_RP_INVARIANT, TILE_TP_INVARIANT   the same in batch-invariant mode, whose tiles keep
+//                       two accumulators each (at most 4 x 4)
 //   TILE_FEW_PASS       most tokens of one few-token pass (at most 8)
 //   TILE_NAME           the kernel's name (a tern_mm_kernel)
 //   TILE_DEQ(b, g, c)   VL dequantized values: chunk c of 32-value group g of block b
@@ -60,6 +62,42 @@ static inline __attribute__((always_inline)) void f32_tile(const float *panel, i
     for (int i = 0; i < R; i++)
 #pragma clang loop unroll(full)
         for (int j = 0; j < T; j++) vacc[i * T + j] = acc[i][j];
+}
+
+/// f32_tile with the few-token rows' summation order (batch-invariant mode): each (row,
+/// token) keeps two accumulators, even VL-chunks in the first and odd in the second, as
+/// TILE_NAME##_few does, so that VF_REDUCE(first + second) is bit for bit a one-token row.
+/// vacc[(p * R + i) * T + j] is parity p's accumulator; kc is a multiple of 2 * VL.
+static inline __attribute__((always_inline)) void f32_tile_parity(const float *panel, int64_t kc,
+                                                                  const float *const *xt, VF *vacc,
+                                                                  const int R, const int T) {
+    VF acc[2][4][4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < 2; p++)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++)
+#pragma clang loop unroll(full)
+            for (int j = 0; j < T; j++) acc[p][i][j] = vacc[(p * R + i) * T + j];
+    for (int64_t k = 0; k < kc; k += 2 * VL) {
+#pragma clang loop unroll(full)
+        for (int p = 0; p < 2; p++) {
+            VF w[4];
+#pragma clang loop unroll(full)
+            for (int i = 0; i < R; i++) w[i] = VF_LOAD(panel + i * PANEL + k + p * VL);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < T; j++) {
+                const VF xv = VF_LOAD(xt[j] + k + p * VL);
+#pragma clang loop unroll(full)
+                for (int i = 0; i < R; i++) acc[p][i][j] = VF_FMA(w[i], xv, acc[p][i][j]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int p = 0; p < 2; p++)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < R; i++)
+#pragma clang loop unroll(full)
+            for (int j = 0; j < T; j++) vacc[(p * R + i) * T + j] = acc[p][i][j];
 }
 #endif
 
@@ -158,52 +196,52 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _pass)(
     }
 }
 
-static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-    if (t1 - t0 <= 2 * TILE_FEW_PASS) {
-        // One or two passes of at most TILE_FEW_PASS tokens (as even as may be) over each
-        // row, the row in L1 for the second. Both this and the panel tiles below spend 4 FMAs
-        // a token per 32 values; here each pass adds a decode, there each 3 rows a panel
-        // store and reload. On Zen 3 (AVX2, one thread, SmolLM2's shapes) this is the faster
-        // up to 5 tokens (Q4_1: 1.8x a one-token step at 5 tokens, the panels 3.3x), about
-        // even at 8 to 10, and the panels win beyond.
-        const int n = (int)(t1 - t0), first = n <= TILE_FEW_PASS ? n : (n + 1) / 2;
-        for (int64_t r = r0; r < r1; r++) {
-            TILE_CAT(TILE_NAME, _pass)(a, r, t0, first);
-            if (first < n) TILE_CAT(TILE_NAME, _pass)(a, r, t0 + first, n - first);
-        }
-        return;
-    }
-    enum { TILES = (TERN_MM_TOKEN_BLOCK + TILE_TP - 1) / TILE_TP };
-    float panel[TILE_RP * PANEL] __attribute__((aligned(64)));
-    VF vacc[TILES * TILE_RP * TILE_TP];
+/// Rows [r0, r1) x tokens [t0, t1) through dequantized panels and R x T register tiles (with
+/// two accumulators each when parity).
+static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _panels)(
+    const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1, const int R, const int T,
+    const int parity) {
+    enum {
+        ACC_PLAIN = (TERN_MM_TOKEN_BLOCK + TILE_TP - 1) / TILE_TP * TILE_RP * TILE_TP,
+        ACC_PARITY = 2 * ((TERN_MM_TOKEN_BLOCK + TILE_TP_INVARIANT - 1) / TILE_TP_INVARIANT) * TILE_RP_INVARIANT *
+                     TILE_TP_INVARIANT,
+        MOST_ROWS = TILE_RP > TILE_RP_INVARIANT ? TILE_RP : TILE_RP_INVARIANT,
+    };
+    float panel[MOST_ROWS * PANEL] __attribute__((aligned(64)));
+    VF vacc[ACC_PLAIN > ACC_PARITY ? ACC_PLAIN : ACC_PARITY];
+    const int per_tile = R * T * (parity ? 2 : 1);
     const int64_t simd_cols = a->cols / 32 * 32;  // plain types: the rest is a scalar tail
-    const int n_tiles = (int)((t1 - t0 + TILE_TP - 1) / TILE_TP);
-    for (int64_t r = r0; r < r1; r += TILE_RP) {
-        const int nr = r1 - r < TILE_RP ? (int)(r1 - r) : TILE_RP;
-        for (int v = 0; v < n_tiles * TILE_RP * TILE_TP; v++) vacc[v] = VF_ZERO();
+    const int n_tiles = (int)((t1 - t0 + T - 1) / T);
+    for (int64_t r = r0; r < r1; r += R) {
+        const int nr = r1 - r < R ? (int)(r1 - r) : R;
+        for (int v = 0; v < n_tiles * per_tile; v++) vacc[v] = VF_ZERO();
         for (int64_t k0 = 0; k0 < simd_cols; k0 += PANEL) {
             const int64_t kc = simd_cols - k0 < PANEL ? simd_cols - k0 : PANEL;
-            for (int i = 0; i < TILE_RP; i++) {
+            for (int i = 0; i < R; i++) {
                 const int64_t ri = r + (i < nr ? i : nr - 1);
                 TILE_CAT(TILE_NAME, _panel)(a->w + (size_t)ri * a->row_bytes, k0, kc, panel + i * PANEL);
             }
             for (int tile = 0; tile < n_tiles; tile++) {
-                const int64_t t = t0 + (int64_t)tile * TILE_TP;
-                const float *xt[TILE_TP];
-                for (int j = 0; j < TILE_TP; j++) {
+                const int64_t t = t0 + (int64_t)tile * T;
+                const float *xt[16];
+                for (int j = 0; j < T; j++) {
                     const int64_t tj = t + j < t1 ? t + j : t1 - 1;
                     xt[j] = a->x + tj * a->cols + k0;
                 }
-                f32_tile(panel, kc, xt, vacc + tile * TILE_RP * TILE_TP, TILE_RP, TILE_TP);
+                if (parity)
+                    f32_tile_parity(panel, kc, xt, vacc + tile * per_tile, R, T);
+                else
+                    f32_tile(panel, kc, xt, vacc + tile * per_tile, R, T);
             }
         }
         for (int tile = 0; tile < n_tiles; tile++) {
             for (int i = 0; i < nr; i++) {
                 const uint8_t *row = a->w + (size_t)(r + i) * a->row_bytes;
-                for (int j = 0; j < TILE_TP; j++) {
-                    const int64_t t = t0 + (int64_t)tile * TILE_TP + j;
+                for (int j = 0; j < T; j++) {
+                    const int64_t t = t0 + (int64_t)tile * T + j;
                     if (t >= t1) break;
-                    float s = VF_REDUCE(vacc[(tile * TILE_RP + i) * TILE_TP + j]);
+                    const VF *v = vacc + tile * per_tile + i * T + j;
+                    float s = VF_REDUCE(parity ? VF_ADD(v[0], v[R * T]) : v[0]);
 #ifdef TILE_ELEM
                     for (int64_t col = simd_cols; col < a->cols; col++)
                         s += TILE_ELEM(row, col) * a->x[t * a->cols + col];
@@ -216,6 +254,31 @@ static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0,
             }
         }
     }
+}
+
+static void TILE_NAME(const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+    if (t1 - t0 <= 2 * TILE_FEW_PASS) {
+        // One or two passes of at most TILE_FEW_PASS tokens (as even as may be) over each
+        // row, the row in L1 for the second. Both this and the panel tiles below spend 4 FMAs
+        // a token per 32 values; here each pass adds a decode, there each 3 rows a panel
+        // store and reload. On Zen 3 (AVX2, one thread, SmolLM2's shapes) this is the faster
+        // up to 5 tokens (Q4_1: 1.8x a one-token step at 5 tokens, the panels 3.3x), about
+        // even at 8 to 10, and the panels win beyond. Each token's result is its one-token
+        // result here.
+        const int n = (int)(t1 - t0), first = n <= TILE_FEW_PASS ? n : (n + 1) / 2;
+        for (int64_t r = r0; r < r1; r++) {
+            TILE_CAT(TILE_NAME, _pass)(a, r, t0, first);
+            if (first < n) TILE_CAT(TILE_NAME, _pass)(a, r, t0 + first, n - first);
+        }
+        return;
+    }
+    // Batch-invariant mode: panels whose tiles sum in the few-token rows' order (two
+    // accumulators per (row, token)), so a token gets its one-token result at any count; the
+    // tile is smaller (twice the accumulators in the same registers).
+    if (a->batch_invariant)
+        TILE_CAT(TILE_NAME, _panels)(a, r0, r1, t0, t1, TILE_RP_INVARIANT, TILE_TP_INVARIANT, 1);
+    else
+        TILE_CAT(TILE_NAME, _panels)(a, r0, r1, t0, t1, TILE_RP, TILE_TP, 0);
 }
 
 #undef TILE_CAT

@@ -127,6 +127,7 @@ typedef struct {
     int64_t n_tokens;
     float *y;          // [n_tokens, rows]
     int accumulate;
+    int batch_invariant;  // every token count takes the one-token arithmetic
     const struct tern_vnni_x *xq;  // x prepared for the VNNI decode kernels, else NULL
     const struct tern_x16 *xi;     // x prepared for the AVX2 integer decode kernels, else NULL
 } tern_mm_args;

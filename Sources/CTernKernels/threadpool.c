@@ -47,6 +47,7 @@ struct tern_pool {
     _Atomic int done;   // tasks of the current job that have returned
     _Atomic int stop;
     _Atomic int sleepers;
+    int batch_invariant;  // read by the kernels, set between jobs
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
@@ -156,6 +157,12 @@ void tern_pool_destroy(tern_pool *pool) {
 }
 
 int tern_pool_threads(const tern_pool *pool) { return pool ? pool->n_threads : 1; }
+
+void tern_pool_set_batch_invariant(tern_pool *pool, int on) {
+    if (pool) pool->batch_invariant = on != 0;
+}
+
+int tern_pool_batch_invariant(const tern_pool *pool) { return pool ? pool->batch_invariant : 0; }
 
 /// Publishes tasks [base, base + count) of fn and takes part until all have returned.
 static void run_job(tern_pool *pool, tern_task_fn fn, void *ctx, int base, int count, int total) {

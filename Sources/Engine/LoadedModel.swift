@@ -45,6 +45,10 @@ public struct LoadOptions: Sendable {
     /// A chat template to use instead of the model's own (vLLM's `--chat-template`); needed
     /// for files that carry none, such as PyPI's Gemma 3 270M GGUF.
     public var chatTemplate: String?
+    /// Kernels whose reduction order does not depend on the batch (vLLM's
+    /// `--batch-invariant`), so that a request's greedy tokens are the same alone or among
+    /// others; CPU only so far.
+    public var batchInvariant = false
 
     public init() {}
 }
@@ -74,6 +78,9 @@ public final class LoadedModel {
         let started = ContinuousClock.now
         if let quantization = options.quantization, options.device != .cuda {
             throw EngineError("--quantization \(quantization.rawValue) runs on --device cuda; on the CPU Tern runs a file's own formats (a quantized GGUF such as Q8_0 or Q4_K_M)")
+        }
+        if options.batchInvariant && options.device == .cuda {
+            throw EngineError("--batch-invariant runs on --device cpu only so far: the CUDA kernels (a GEMV up to 4 tokens, cuBLASLt above, split-K attention) still change their reduction order with the batch")
         }
         source = try ModelLocator().resolve(argument)
         name = argument ?? ModelLocator.defaultModelName
@@ -150,6 +157,7 @@ public final class LoadedModel {
             throw EngineError("KV cache budget of \(options.kvCacheBytes) bytes holds no block of \(options.blockSize) tokens (\(bytesPerToken) bytes per token)")
         }
         let pool = options.cpuPool ?? CPUThreadPool(threads: options.threads)
+        if options.batchInvariant { pool.batchInvariant = true }
         executor = try LlamaCPUModel(config: config, weights: weights, pool: pool, blockCount: blockCount,
                                      blockSize: options.blockSize, tensorParallelSize: options.tensorParallelSize)
         let seconds = (ContinuousClock.now - started).seconds

@@ -44,6 +44,9 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Launch every kernel of every step instead of replaying CUDA graphs for decode steps (--device cuda).")
     var enforceEager = false
 
+    @Flag(help: "Kernels whose reduction order does not depend on the batch, so that a greedy request gives the same tokens alone or among others (vLLM's flag; --device cpu).")
+    var batchInvariant = false
+
     @Option(help: ArgumentHelp("A chat template to use instead of the model's own: a file, or the template itself.",
                                valueName: "file-or-template"))
     var chatTemplate: String?
@@ -72,6 +75,7 @@ struct ModelOptions: ParsableArguments {
         options.gpuMemoryUtilization = gpuMemoryUtilization
         options.cudaGraphs = !enforceEager
         options.quantization = quantization
+        options.batchInvariant = batchInvariant
         return options
     }
 

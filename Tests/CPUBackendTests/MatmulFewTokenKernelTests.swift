@@ -65,4 +65,42 @@ import Testing
             }
         }
     }
+
+    /// Batch-invariant mode (`tern_pool_set_batch_invariant`): every token's result is bit for bit
+    /// its one-token result at any count, on every type and path (the integer one-token kernels
+    /// are off, and the panels past the few-token passes sum in those passes' order), and still
+    /// within the kernels' tolerance of the reference.
+    @Test func batchInvariantModeGivesEachTokenItsOneTokenResultAtAnyCount() throws {
+        let pool = try #require(tern_pool_create(2))
+        defer { tern_pool_destroy(pool) }
+        tern_pool_set_batch_invariant(pool, 1)
+        var rng = SeededGenerator(seed: 33)
+        let rows = 37
+        for f in try QuantFixture.all() {
+            let rowBytes = f.blocks.count / f.rows
+            let blocks = (0..<rows).flatMap { f.blocks[($0 % f.rows) * rowBytes..<($0 % f.rows + 1) * rowBytes] }
+            let weights = (0..<rows).flatMap { f.values[($0 % f.rows) * f.cols..<($0 % f.rows + 1) * f.cols] }
+            for tokens in [3, 11, 17, 70] {
+                let x = (0..<tokens).flatMap { _ in MatmulDecodeKernelTests.activations(cols: f.cols, using: &rng) }
+                let ref = MatmulKernelTests.reference(weights, rows: rows, cols: f.cols, x: x, tokens: tokens)
+                let initial = [Float].random(tokens * rows, in: -4...4, using: &rng)
+                KernelPaths.forEach { path in
+                    var y = initial
+                    tern_matmul(pool, blocks, f.type, Int64(rows), Int64(f.cols), x, Int64(tokens), &y, 1)
+                    let want = zip(ref.y, initial).map { $0 + Double($1) }
+                    let scale = zip(ref.scale, initial).map { $0 + abs(Double($1)) }
+                    let err = maxRelativeError(y, want, scale: scale)
+                    #expect(err < MatmulKernelTests.tolerance, "\(f) \(path) tokens \(tokens): error \(err)")
+                    for t in 0..<tokens {
+                        var alone = Array(initial[t * rows..<(t + 1) * rows])
+                        let xt = Array(x[t * f.cols..<(t + 1) * f.cols])
+                        tern_matmul(pool, blocks, f.type, Int64(rows), Int64(f.cols), xt, 1, &alone, 1)
+                        let together = Array(y[t * rows..<(t + 1) * rows])
+                        #expect(together.map(\.bitPattern) == alone.map(\.bitPattern),
+                                "\(f) \(path) token \(t) of \(tokens)")
+                    }
+                }
+            }
+        }
+    }
 }

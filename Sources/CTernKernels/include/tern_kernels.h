@@ -55,6 +55,14 @@ int tern_pool_threads(const tern_pool *pool);
 /// so put the longest first. One thread at a time may call this on a given pool, and fn
 /// must not call it on the same pool. pool NULL runs the tasks in the calling thread.
 void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *ctx, int n_tasks);
+/// Batch-invariant mode of the kernels that run on this pool (off by default): a token's
+/// matmul results and a query's attention output are then bit for bit the same whatever
+/// else shares the step. Matmuls take the one-token f32 arithmetic for every token count
+/// (no integer decode kernels, no prefill panels), attention never splits a query's keys
+/// over tasks and updates one row at a time over key groups at fixed positions.
+void tern_pool_set_batch_invariant(tern_pool *pool, int on);
+/// 1 in batch-invariant mode (pool NULL: 0).
+int tern_pool_batch_invariant(const tern_pool *pool);
 
 // ---- weights ------------------------------------------------------------------------
 /// 1 if matmul / dequantize support this GGML type id: F32, F16, BF16, Q4_0, Q4_1, Q5_0,
