@@ -15,13 +15,12 @@ import argparse
 import concurrent.futures
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_process import free_port  # noqa: E402
+from serve_process import serve_on_device  # noqa: E402
 
 WORDS = ("river stone cloud market engine letter garden winter violin harbor candle mirror forest "
          "signal copper meadow lantern orbit canyon ribbon thunder pepper glacier saddle").split()
@@ -37,23 +36,6 @@ def prompt(seed, words):
     return "Write about " + " ".join(out) + "."
 
 
-def serve(tern, model, device, extra):
-    port = free_port()
-    args = [tern, "serve", *([model] if model else []), "--device", device, "--port", str(port),
-            "--max-num-seqs", "64", *extra]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):
-        if process.poll() is not None:
-            sys.exit(f"tern serve exited early: {process.stderr.read()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    sys.exit("tern serve did not become healthy")
-
-
 def complete(port, model, text, max_tokens):
     body = {"model": model, "prompt": text, "max_tokens": max_tokens, "temperature": 0, "ignore_eos": True,
             "return_token_ids": True, "logprobs": 0}
@@ -66,7 +48,7 @@ def complete(port, model, text, max_tokens):
 
 def run(args, mode):
     extra = args.serve_args.split() + (["--batch-invariant"] if mode == "invariant" else [])
-    process, port = serve(args.tern, args.model, args.device, extra)
+    process, port = serve_on_device(args.tern, args.model, args.device, extra)
     try:
         name = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models"))["data"][0]["id"]
         targets = [prompt(index, 6 + 7 * index % 23) for index in range(args.targets)]

@@ -19,13 +19,12 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_process import free_port  # noqa: E402
+from serve_process import serve_on_device  # noqa: E402
 
 
 def post(port, body, stream=False):
@@ -84,26 +83,10 @@ def metrics(port):
     return values
 
 
-def serve(tern, model, device, extra):
-    port = free_port()
-    args = [tern, "serve", model, "--device", device, "--port", str(port), "--max-num-seqs", "64", *extra]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):
-        if process.poll() is not None:
-            sys.exit(f"tern serve exited early: {process.stderr.read()}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    sys.exit("tern serve did not become healthy")
-
-
 def run(tern, model, device, extra, prompts, max_tokens, margins=None):
     """Outputs alone and batched, decode rates, metrics; with `margins` (a list), the alone
     outputs come with their top-two logprobs, appended to it."""
-    process, port = serve(tern, model, device, extra)
+    process, port = serve_on_device(tern, model, device, extra)
     try:
         name = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models"))["data"][0]["id"]
         if margins is None:
