@@ -116,17 +116,19 @@ static tern_mm_kernel kernel_for(int wtype) {
 
 /// Splits a matrix's rows into tasks, guided self-scheduling: each task takes half of the
 /// remaining rows shared by the threads, so the first tasks are long (few hand-outs) and the
-/// last ones short (the threads finish together); none below MIN_TASK_MACS, whole 4-row
-/// tiles. Fills start[0 ... n] and returns n.
+/// last ones short (the threads finish together); none below MIN_TASK_MACS, whole tiles: 4
+/// rows, or 16 past the few-token rows (AVX2's prefill tile, which a 4-row task would leave
+/// three quarters idle). Fills start[0 ... n] and returns n.
 static int schedule_rows(const tern_pool *pool, int64_t rows, int64_t cols, int64_t n_tokens, int32_t *start) {
     const int64_t threads = tern_pool_threads(pool);
+    const int64_t tile = n_tokens > 10 ? 16 : 4;
     int64_t unit = MIN_TASK_MACS / (cols * n_tokens);
-    unit = unit < 4 ? 4 : (unit + 3) / 4 * 4;
+    unit = unit < tile ? tile : (unit + tile - 1) / tile * tile;
     int n = 0;
     int64_t r = 0;
     start[0] = 0;
     while (r < rows) {
-        int64_t size = threads == 1 ? rows : ((rows - r) / (2 * threads) + 3) / 4 * 4;
+        int64_t size = threads == 1 ? rows : ((rows - r) / (2 * threads) + tile - 1) / tile * tile;
         if (size < unit) size = unit;
         if (size > rows - r || n == MAX_PART_TASKS - 1) size = rows - r;
         r += size;
