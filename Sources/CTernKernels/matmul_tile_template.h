@@ -105,6 +105,13 @@ static inline __attribute__((always_inline)) void f32_tile_parity(const float *p
 }
 
 #ifdef TILE_ROWMAJOR
+/// The row-major tiles' panels (16 rows x 256 columns, as dequantized and transposed): 32 KiB
+/// per thread, shared by every weight type's kernel and kept off the stack: with them on it,
+/// a debug build's batch-invariance test (which never runs these tiles) got other bits, as
+/// if the larger frame overran a thread's stack.
+static _Thread_local float rowmajor_rows[16 * 256] __attribute__((aligned(32)));
+static _Thread_local float rowmajor_panel[256 * 16] __attribute__((aligned(32)));
+
 /// Rows [0, 8) of src (row stride ss floats), columns [0, 8), written transposed to dst
 /// (dst[c * ds + r] = src[r * ss + c]).
 static inline __attribute__((always_inline)) void transpose8x8(const float *src, int64_t ss, float *dst, int64_t ds) {
@@ -238,10 +245,7 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _pass)(
 static __attribute__((noinline)) void TILE_CAT(TILE_NAME, _rowmajor)(
     const tern_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
     enum { RB = 16, TT = 6, KB = 256, SUM = 32, TILES = (TERN_MM_TOKEN_BLOCK + TT - 1) / TT };
-    // 32 KiB of panels per thread, off the stack (Swift's threads that take part in a pool
-    // job have small stacks).
-    static _Thread_local float rows_buf[RB * KB] __attribute__((aligned(32)));
-    static _Thread_local float panel[KB * RB] __attribute__((aligned(32)));
+    float *const rows_buf = rowmajor_rows, *const panel = rowmajor_panel;
     __m256 vacc[TILES * 2 * TT];
     const int64_t simd_cols = a->cols / 32 * 32;  // plain types: the rest is a scalar tail
     const int n_tiles = (int)((t1 - t0 + TT - 1) / TT);
