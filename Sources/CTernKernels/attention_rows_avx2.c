@@ -8,26 +8,6 @@
 
 #pragma clang attribute push(__attribute__((target(TERN_TARGET_AVX2))), apply_to = function)
 
-/// In place: r[d] lane u = r[u] lane d.
-static inline void transpose8(__m256 r[8]) {
-    __m256 t[8], s[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    // s[4i + e], 128-bit lane L: dim 4L + e of rows 4i..4i+3.
-    for (int i = 0; i < 2; i++) {
-        s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-        s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-    }
-    for (int e = 0; e < 4; e++) {
-        r[e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x20);
-        r[4 + e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x31);
-    }
-}
-
 static inline float hmax8(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
@@ -49,7 +29,7 @@ void tern_attn_rows_avx2(const tern_attn_row *rows, int nr, const float *k, cons
     for (int d0 = 0; d0 < head_dim; d0 += 8) {
         __m256 block[8];
         for (int u = 0; u < 8; u++) block[u] = u < n ? _mm256_loadu_ps(k + u * stride + d0) : _mm256_setzero_ps();
-        transpose8(block);
+        tern_transpose8_256(block);
         for (int i = 0; i < 8; i++) _mm256_store_ps(kt + (d0 + i) * 8, block[i]);
     }
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);

@@ -5,6 +5,8 @@
 // lanes (which batch-invariant mode keeps, as 2 x 3 tiles with two accumulators each).
 #include "tern_internal.h"
 
+#include "simd_math.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

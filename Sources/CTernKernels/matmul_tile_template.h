@@ -115,28 +115,12 @@ static _Thread_local float rowmajor_panel[256 * 16] __attribute__((aligned(32)))
 /// Rows [0, 8) of src (row stride ss floats), columns [0, 8), written transposed to dst
 /// (dst[c * ds + r] = src[r * ss + c]).
 static inline __attribute__((always_inline)) void transpose8x8(const float *src, int64_t ss, float *dst, int64_t ds) {
-    __m256 r[8], t[8];
+    __m256 r[8];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 8; i++) r[i] = _mm256_load_ps(src + i * ss);
+    tern_transpose8_256(r);
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i += 4) {
-        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    // r[0..3]: columns 0, 1, 2, 3 of rows 0-3 (low lane) and columns 4-7 (high lane); r[4..7]
-    // the same of rows 4-7.
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 4; i++) {
-        _mm256_store_ps(dst + i * ds, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-        _mm256_store_ps(dst + (i + 4) * ds, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-    }
+    for (int i = 0; i < 8; i++) _mm256_store_ps(dst + i * ds, r[i]);
 }
 #endif
 #endif

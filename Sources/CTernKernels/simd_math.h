@@ -1,4 +1,4 @@
-// Vector exp for the AVX2 and AVX-512 kernels (SiLU, softmax). Include it inside a target
+// Vector exp for the AVX2 and AVX-512 kernels (SiLU, softmax), and an 8 x 8 transpose. Include it inside a target
 // region that enables the ISA. Cody-Waite reduction x = n·ln2 + r, |r| <= ln2/2, and the
 // Cephes degree-6 polynomial for e^r: a few ulp over the float range; +inf above ~88.72,
 // NaN kept, and 0 where the result would be subnormal (below ~-87.34): subnormal softmax
@@ -39,6 +39,26 @@ __attribute__((target(TERN_TARGET_AVX512))) static inline __m512 tern_exp512(__m
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     // scalef: p · 2^n, with overflow to inf.
     return _mm512_maskz_mov_ps(normal, _mm512_scalef_ps(p, n));
+}
+
+/// An 8 x 8 float transpose in registers, in place: r[d] lane u = r[u] lane d.
+__attribute__((target(TERN_TARGET_AVX2))) static inline void tern_transpose8_256(__m256 r[8]) {
+    __m256 t[8], s[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // s[4i + e], 128-bit lane L: dim 4L + e of rows 4i..4i+3.
+    for (int i = 0; i < 2; i++) {
+        s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int e = 0; e < 4; e++) {
+        r[e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x20);
+        r[4 + e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x31);
+    }
 }
 
 __attribute__((target(TERN_TARGET_AVX2))) static inline __m256 tern_exp256(__m256 x) {
