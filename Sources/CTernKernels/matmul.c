@@ -210,11 +210,12 @@ void tern_matmul_many(tern_pool *pool, int n, const void *const *w, const int64_
     tern_x16 x16;
     const tern_vnni_x *xq = NULL;
     const tern_x16 *xi = NULL;
-#if defined(__x86_64__)
     // Batch-invariant mode: the integer kernels round differently from the f32 rows that
     // the same token takes beside others, so one token takes those rows too.
     const int invariant = tern_pool_batch_invariant(pool);
+#if defined(__x86_64__)
     if (invariant) {
+        // the f32 rows below
     } else if (n_tokens == 1 && tern_vnni_active() && tern_mm_kernel_vnni(wtype)) {
         if (vnni_buffer_for((cols / 32 + 3) / 4, &vnni_x)) {
             tern_vnni_prepare(x, cols, &vnni_x);
