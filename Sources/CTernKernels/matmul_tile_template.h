@@ -221,7 +221,7 @@ static inline __attribute__((always_inline)) void TILE_CAT(TILE_NAME, _pass)(
 }
 
 #ifdef TILE_ROWMAJOR
-/// Prefill with the rows in the vector lanes (AVX2): 16 rows are dequantized ROWMAJOR_KB
+/// Prefill with the rows in the vector lanes (AVX2): 16 rows are dequantized 256 (KB)
 /// columns at a time and transposed into a column-major panel (16 floats a column); a tile of
 /// 16 rows x 6 tokens keeps 12 accumulators, each 8 rows of one token, fed per column by two
 /// panel loads and six broadcast loads of x, and its results are stored with no horizontal

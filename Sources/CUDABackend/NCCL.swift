@@ -43,10 +43,7 @@ public final class NCCL: @unchecked Sendable {
         ncclGetErrorString = try lib.function("ncclGetErrorString")
         var version: Int32 = 0
         let status = ncclGetVersion(&version)
-        guard status == 0 else {
-            throw CUDAError.callFailed(call: "ncclGetVersion", code: status,
-                                       message: ncclGetErrorString(status).map { String(cString: $0) } ?? "unknown")
-        }
+        guard status == 0 else { throw Self.failure("ncclGetVersion", status, ncclGetErrorString) }
         self.version = Int(version)
     }
 
@@ -55,8 +52,13 @@ public final class NCCL: @unchecked Sendable {
 
     func check(_ status: Result, _ call: @autoclosure () -> String) throws {
         guard status != 0 else { return }
-        throw CUDAError.callFailed(call: call(), code: status,
-                                   message: ncclGetErrorString(status).map { String(cString: $0) } ?? "unknown NCCL result")
+        throw Self.failure(call(), status, ncclGetErrorString)
+    }
+
+    /// A failed call's error, with NCCL's own message for the result.
+    private static func failure(_ call: String, _ status: Result,
+                                _ errorString: @convention(c) (Result) -> UnsafePointer<CChar>?) -> CUDAError {
+        .callFailed(call: call, code: status, message: errorString(status).map { String(cString: $0) } ?? "unknown NCCL result")
     }
 
     /// One communicator per device, rank i on `devices[i]`: a unique id made here, then every

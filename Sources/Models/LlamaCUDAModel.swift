@@ -22,9 +22,6 @@ public final class LlamaCUDAModel: ModelExecutor {
     public let blockCount: Int
     public let maxBatchTokens: Int
     public let maxSequences: Int
-    /// The format the linear layers were quantized to at load (nil: bf16, or an FP8
-    /// checkpoint's own FP8, `config.checkpointQuantization`).
-    public let quantization: WeightQuantization?
     /// Bytes of device memory the weights, the activations and the KV cache take.
     public let weightBytes: Int
     public let activationBytes: Int
@@ -81,7 +78,6 @@ public final class LlamaCUDAModel: ModelExecutor {
             throw CUDAError.unsupported("--gpu-memory-utilization must be in (0, 1], got \(memoryUtilization)")
         }
         self.config = config
-        self.quantization = quantization
         self.device = device
         self.blockSize = blockSize
         self.maxBatchTokens = maxBatchTokens

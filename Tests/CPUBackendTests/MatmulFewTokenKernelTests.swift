@@ -12,16 +12,21 @@ import Testing
     /// Types whose one-token step on AVX2 takes the integer kernels (matmul_avx2_int.c).
     static let integerOnAVX2: Set<String> = ["Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"]
 
+    /// A matrix of `rows` rows whose row r is the fixture's row r % 13: its blocks, and its
+    /// gguf-dequantized values.
+    static func repeated(_ f: QuantFixture, rows: Int) -> (blocks: [UInt8], values: [Float]) {
+        let rowBytes = f.blocks.count / f.rows
+        return ((0..<rows).flatMap { f.blocks[($0 % f.rows) * rowBytes..<($0 % f.rows + 1) * rowBytes] },
+                (0..<rows).flatMap { f.values[($0 % f.rows) * f.cols..<($0 % f.rows + 1) * f.cols] })
+    }
+
     @Test func fewTokensMatchReference() throws {
         let pool = try #require(tern_pool_create(2))
         defer { tern_pool_destroy(pool) }
         var rng = SeededGenerator(seed: 31)
         let rows = 37
         for f in try QuantFixture.all() {
-            // Row r of W: fixture row r % 13.
-            let rowBytes = f.blocks.count / f.rows
-            let blocks = (0..<rows).flatMap { f.blocks[($0 % f.rows) * rowBytes..<($0 % f.rows + 1) * rowBytes] }
-            let weights = (0..<rows).flatMap { f.values[($0 % f.rows) * f.cols..<($0 % f.rows + 1) * f.cols] }
+            let (blocks, weights) = Self.repeated(f, rows: rows)
             for tokens in 1...12 {
                 let x = (0..<tokens).flatMap { _ in MatmulDecodeKernelTests.activations(cols: f.cols, using: &rng) }
                 let ref = MatmulKernelTests.reference(weights, rows: rows, cols: f.cols, x: x, tokens: tokens)
@@ -77,9 +82,7 @@ import Testing
         var rng = SeededGenerator(seed: 33)
         let rows = 37
         for f in try QuantFixture.all() {
-            let rowBytes = f.blocks.count / f.rows
-            let blocks = (0..<rows).flatMap { f.blocks[($0 % f.rows) * rowBytes..<($0 % f.rows + 1) * rowBytes] }
-            let weights = (0..<rows).flatMap { f.values[($0 % f.rows) * f.cols..<($0 % f.rows + 1) * f.cols] }
+            let (blocks, weights) = Self.repeated(f, rows: rows)
             for tokens in [3, 11, 17, 70] {
                 let x = (0..<tokens).flatMap { _ in MatmulDecodeKernelTests.activations(cols: f.cols, using: &rng) }
                 let ref = MatmulKernelTests.reference(weights, rows: rows, cols: f.cols, x: x, tokens: tokens)
